@@ -1,0 +1,39 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "mend",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "MendKit", targets: ["MendKit"]),
+        .executable(name: "mend", targets: ["mend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        .target(
+            name: "MendKit",
+            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-enforce-exclusivity=unchecked"])]
+        ),
+        .executableTarget(
+            name: "mend",
+            dependencies: [
+                "MendKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "MendKitTests",
+            dependencies: ["MendKit"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "mendTests",
+            dependencies: ["MendKit"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

@@ -1,0 +1,28 @@
+/// What the compiler knows of a builtin: enough to check calls before anything runs.
+public struct BuiltinSignature: Sendable {
+    public enum Kind: Sendable { case function, property, method }
+    public let qualifiedName: String
+    public let params: [(name: String, required: Bool)]
+    public let variadic: Bool
+    public let kind: Kind
+    public let changesHost: Bool
+
+    public init(qualifiedName: String, params: [(name: String, required: Bool)], variadic: Bool, kind: Kind,
+                changesHost: Bool) {
+        self.qualifiedName = qualifiedName
+        self.params = params
+        self.variadic = variadic
+        self.kind = kind
+        self.changesHost = changesHost
+    }
+}
+
+/// The builtins visible to a program, as the compiler sees them. The runtime's registry provides it.
+public protocol SymbolTable {
+    /// A core function such as `len`.
+    func function(named name: String) -> BuiltinSignature?
+    /// The members of a namespace such as `sysctl`, or nil when there is no such namespace.
+    func namespace(named name: String) -> [String: BuiltinSignature]?
+    /// Every core function and namespace name, for "did you mean" suggestions.
+    var globalNames: [String] { get }
+}

@@ -1,0 +1,213 @@
+/// How values print: the literal form (REPL output, elements of lists and maps) and the display form
+/// (`print`, `str()`, `"${x}"`, `join`).
+extension Value {
+    /// The literal form: strings quoted and escaped, versions as `version("1.2.3")`, everything else as
+    /// in ``display``. Nesting deeper than 64 levels, a cycle, or more than ``Printer/elementBudget``
+    /// elements in all print as `…`.
+    public var literal: String {
+        var printer = Printer()
+        printer.write(self, depth: 0)
+        return printer.out
+    }
+
+    /// The display form: a string is its bare text and a version its text (`1.2.3`); anything else
+    /// prints in its literal form, with strings nested in lists and maps quoted.
+    public var display: String {
+        switch self {
+        case .string(let s): return s
+        case .version(let v): return v.text
+        default: return literal
+        }
+    }
+
+    /// A duration in nanoseconds written exactly like Go's `time.Duration.String`:
+    /// `0s`, `1.5µs`, `100ms`, `2.1s`, `1m30s`, `1h0m0s`, `-5s`.
+    public static func formatDuration(_ ns: Int) -> String {
+        // The magnitude as unsigned, so Int.min has one too.
+        var u = ns.magnitude
+        var out = ""
+        if u < 1_000_000_000 {
+            let unit: String
+            let precision: Int
+            switch u {
+            case 0: return "0s"
+            case ..<1_000: unit = "ns"; precision = 0
+            case ..<1_000_000: unit = "µs"; precision = 3
+            default: unit = "ms"; precision = 6
+            }
+            let (whole, fraction) = splitFraction(u, digits: precision)
+            out = String(whole) + fraction + unit
+        } else {
+            let (seconds, fraction) = splitFraction(u, digits: 9)
+            u = seconds
+            out = String(u % 60) + fraction + "s"
+            u /= 60
+            if u > 0 {
+                out = String(u % 60) + "m" + out
+                u /= 60
+                if u > 0 { out = String(u) + "h" + out }
+            }
+        }
+        return ns < 0 ? "-" + out : out
+    }
+
+    /// A size in bytes in the largest binary unit (up to TiB, the largest a literal can name) with
+    /// at most two decimals and no trailing zeros: `512B`, `1.46KiB`, `16GiB`, `46.57GiB`.
+    public static func formatSize(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        let magnitude = bytes.magnitude
+        var index = 0
+        while index + 1 < units.count, magnitude >= UInt(1) << (10 * (index + 1)) { index += 1 }
+        let unit = UInt(1) << (10 * index)
+        var whole = magnitude / unit
+        // Hundredths, rounded half up; the remainder is below 2^40, so ×100 cannot overflow.
+        var hundredths = ((magnitude % unit) * 100 + unit / 2) / unit
+        if hundredths == 100 {
+            whole += 1
+            hundredths = 0
+        }
+        // 1023.999KiB rounds to 1024KiB: say 1MiB instead.
+        if whole == 1024, index + 1 < units.count {
+            whole = 1
+            index += 1
+        }
+        var text = String(whole)
+        if hundredths > 0 {
+            text += hundredths % 10 == 0 ? ".\(hundredths / 10)" : (hundredths < 10 ? ".0\(hundredths)" : ".\(hundredths)")
+        }
+        return (bytes < 0 ? "-" : "") + text + units[index]
+    }
+
+    /// Splits `value / 10^digits` into its whole part and its fraction (`.5`, or empty when zero),
+    /// without trailing zeros: Go's `fmtFrac`.
+    private static func splitFraction(_ value: UInt, digits: Int) -> (UInt, String) {
+        var v = value
+        var fraction: [Character] = []
+        var significant = false
+        for _ in 0..<digits {
+            let digit = v % 10
+            significant = significant || digit != 0
+            if significant { fraction.append(Character(String(digit))) }
+            v /= 10
+        }
+        return (v, fraction.isEmpty ? "" : "." + String(fraction.reversed()))
+    }
+
+    /// A float that reads back as the same value and always shows a '.' or an exponent.
+    static func formatFloat(_ f: Double) -> String {
+        // Swift's description is the shortest round-trip form and already writes `1.0`, `1e-05`, `inf`.
+        f.description
+    }
+
+    /// A string as a double-quoted literal with the escapes the lexer reads back.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        let scalars = Array(s.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
+            // `${` would start an interpolation when read back; a lone `$` is literal.
+            if scalar == "$", index + 1 < scalars.count, scalars[index + 1] == "{" {
+                out += "\\$"
+                continue
+            }
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            case "\0": out += "\\0"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// True when a map key prints bare: an identifier that is not a reserved word.
+    static func isBareKey(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else { return false }
+        let rest = s.unicodeScalars.dropFirst()
+        return rest.allSatisfy { $0 == "_" || ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) }
+            && Keyword(rawValue: s) == nil
+    }
+}
+
+/// Writes the literal form of a value, bounded in depth, cycles and total size so that printing any
+/// value terminates without exhausting the stack.
+struct Printer {
+    /// Containers nested deeper than this print as `…`.
+    static let maxDepth = 64
+    /// Elements printed in all; past it the rest print as `…`. Shared sub-lists (`[x, x]` nested 64 deep)
+    /// would otherwise print 2^64 elements.
+    static let elementBudget = 1_000_000
+
+    var out = ""
+    private var budget = Printer.elementBudget
+    /// The lists and maps being printed, outermost first: meeting one again is a cycle.
+    private var path: Set<ObjectIdentifier> = []
+
+    mutating func write(_ value: Value, depth: Int) {
+        switch value {
+        case .null: out += "nil"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .float(let f): out += Value.formatFloat(f)
+        case .string(let s): out += Value.quote(s)
+        case .duration(let d): out += Value.formatDuration(d)
+        case .size(let s): out += Value.formatSize(s)
+        case .version(let v): out += "version(" + Value.quote(v.text) + ")"
+        case .function(let f): out += "<fn \(f.name)>"
+        case .cell(let c):
+            // Cells never reach runbooks; bound them anyway, since one could hold another.
+            if depth < Printer.maxDepth { write(c.value, depth: depth + 1) } else { out += "…" }
+        case .list(let l):
+            guard enter(l, depth: depth) else { return }
+            out += "["
+            writeElements(l.items, depth: depth) { printer, item in printer.write(item, depth: depth + 1) }
+            out += "]"
+            path.remove(ObjectIdentifier(l))
+        case .map(let m):
+            guard enter(m, depth: depth) else { return }
+            out += "{"
+            writeElements(Array(m.entries), depth: depth) { printer, entry in
+                if case .string(let s) = entry.key, Value.isBareKey(s) {
+                    printer.out += s
+                } else {
+                    printer.write(entry.key.value, depth: depth + 1)
+                }
+                printer.out += ": "
+                printer.write(entry.value, depth: depth + 1)
+            }
+            out += "}"
+            path.remove(ObjectIdentifier(m))
+        }
+    }
+
+    /// Starts printing a container; false (having written `…`) when it is too deep or already on the path.
+    private mutating func enter(_ ref: AnyObject, depth: Int) -> Bool {
+        let id = ObjectIdentifier(ref)
+        if depth >= Printer.maxDepth || path.contains(id) {
+            out += "…"
+            return false
+        }
+        path.insert(id)
+        return true
+    }
+
+    private mutating func writeElements<T>(_ elements: [T], depth: Int, _ writeOne: (inout Printer, T) -> Void) {
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out += ", " }
+            if budget <= 0 {
+                out += "…"
+                return
+            }
+            budget -= 1
+            writeOne(&self, element)
+        }
+    }
+}

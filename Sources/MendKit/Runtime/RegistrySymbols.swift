@@ -1,0 +1,34 @@
+extension Builtin {
+    /// What the compiler checks calls against.
+    public var compilerSignature: BuiltinSignature {
+        let kind: BuiltinSignature.Kind
+        switch self.kind {
+        case .function: kind = .function
+        case .property: kind = .property
+        case .method: kind = .method
+        }
+        return BuiltinSignature(qualifiedName: qualifiedName, params: params.map { ($0.name, $0.required) },
+                                variadic: variadic, kind: kind, changesHost: changesHost)
+    }
+}
+
+extension Registry: SymbolTable {
+    public func function(named name: String) -> BuiltinSignature? {
+        functions[name]?.compilerSignature
+    }
+
+    public func namespace(named name: String) -> [String: BuiltinSignature]? {
+        namespaces[name]?.mapValues(\.compilerSignature)
+    }
+
+    public var globalNames: [String] {
+        Array(functions.keys) + Array(namespaces.keys)
+    }
+
+    /// A registry with the core library: what `mend` and a plain embedder start from.
+    public static func standard() -> Registry {
+        let registry = Registry()
+        CoreLibrary.register(into: registry)
+        return registry
+    }
+}

@@ -1,0 +1,829 @@
+/// Recursive-descent parser. It recovers at statement boundaries and reports up to
+/// ``Parser/maxErrors`` errors in one pass; nesting is bounded so no input can overflow the stack.
+public struct Parser {
+    public static let maxErrors = 20
+    /// Deepest nesting of blocks, brackets and operator chains.
+    public static let maxDepth = 200
+
+    private let file: SourceFile
+    private var tokens: [Token]
+    private var pos = 0
+    private var depth = 0
+    private var diagnostics: [Diagnostic] = []
+    /// In `if`/`while`/`for`/`step` headers a `{` opens the block, not a map literal.
+    private var noBraceLiteral = false
+    private var stepDepth = 0
+    /// Set when nesting went too deep: the rest of the file is not parsed.
+    private var abandoned = false
+
+    private struct Abort: Error {}
+
+    /// Parses a whole file. Throws ``Diagnostics`` with every error found.
+    public static func parse(_ file: SourceFile) throws(Diagnostics) -> Program {
+        if let d = file.validate() { throw Diagnostics([d]) }
+        let (tokens, lexErrors) = Lexer.tokenize(file)
+        var parser = Parser(file: file, tokens: tokens)
+        parser.diagnostics = Array(lexErrors.prefix(maxErrors))
+        let statements = parser.parseFile()
+        if !parser.diagnostics.isEmpty {
+            throw Diagnostics(Array(parser.diagnostics.sorted { $0.span.start < $1.span.start }.prefix(maxErrors)))
+        }
+        return Program(file: file, statements: statements)
+    }
+
+    /// True when `text` ends inside an open bracket, block or string, or after a trailing
+    /// operator: the REPL then asks for another line.
+    public static func isIncomplete(_ text: String) -> Bool {
+        let file = SourceFile(name: "<input>", text: text)
+        do {
+            _ = try parse(file)
+            return false
+        } catch {
+            return error.items.contains { $0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated") }
+        }
+    }
+
+    private init(file: SourceFile, tokens: [Token]) {
+        self.file = file
+        self.tokens = tokens
+    }
+
+    // MARK: token helpers
+
+    private var tok: Token { tokens[pos] }
+    private func peek(_ k: Int = 1) -> Token { tokens[min(pos + k, tokens.count - 1)] }
+
+    @discardableResult
+    private mutating func advance() -> Token {
+        let t = tokens[pos]
+        if pos < tokens.count - 1 { pos += 1 }
+        return t
+    }
+
+    private func span(_ t: Token) -> Span { Span(file, t.start, t.end) }
+    private func span(from start: Int) -> Span {
+        let prev = pos > 0 ? tokens[pos - 1].end : start
+        return Span(file, start, max(start, prev))
+    }
+
+    private mutating func fail(_ t: Token, _ message: String) -> Abort {
+        record(Diagnostic(span(t), message))
+        return Abort()
+    }
+
+    private mutating func record(_ d: Diagnostic) {
+        if diagnostics.count < Parser.maxErrors { diagnostics.append(d) }
+    }
+
+    private mutating func expect(_ p: Punct, _ context: String) throws(Abort) -> Token {
+        guard tok.isPunct(p) else { throw fail(tok, "expected '\(p.rawValue)' \(context), found \(tok.describe)") }
+        return advance()
+    }
+
+    private mutating func skipNewlines() {
+        while tok.isNewline { advance() }
+    }
+
+    private mutating func enter(_ t: Token) throws(Abort) {
+        depth += 1
+        if depth > Parser.maxDepth {
+            record(Diagnostic(span(t), "nesting is too deep (more than \(Parser.maxDepth) levels)"))
+            // Nothing sensible can follow: stop the whole parse.
+            abandoned = true
+            pos = tokens.count - 1
+            throw Abort()
+        }
+    }
+
+    private mutating func leave() { depth -= 1 }
+
+    private var tooManyErrors: Bool { diagnostics.count >= Parser.maxErrors || abandoned }
+
+    // MARK: statements
+
+    private mutating func parseFile() -> [Stmt] {
+        var statements: [Stmt] = []
+        skipSeparators()
+        while !tok.isEOF, !tooManyErrors {
+            if tok.isPunct(.rbrace) {
+                record(Diagnostic(span(tok), "unexpected '}' with no block open"))
+                advance()
+            } else if let s = parseStatementRecovering() {
+                statements.append(s)
+            }
+            skipSeparators()
+        }
+        return statements
+    }
+
+    private mutating func skipSeparators() {
+        while tok.isNewline || tok.isPunct(.semicolon) { advance() }
+    }
+
+    private mutating func parseStatementRecovering() -> Stmt? {
+        let startDepth = depth
+        let savedNoBrace = noBraceLiteral
+        let savedStepDepth = stepDepth
+        do {
+            let s = try parseStatement()
+            if !(tok.isNewline || tok.isPunct(.semicolon) || tok.isPunct(.rbrace) || tok.isEOF) {
+                throw fail(tok, "expected the end of the statement, found \(tok.describe)")
+            }
+            return s
+        } catch {
+            depth = startDepth
+            noBraceLiteral = savedNoBrace
+            stepDepth = savedStepDepth
+            synchronize()
+            return nil
+        }
+    }
+
+    /// Skips to the end of the current statement: a newline or `;` outside brackets, or a `}`
+    /// that closes the enclosing block.
+    private mutating func synchronize() {
+        var nesting = 0
+        while !tok.isEOF {
+            if nesting == 0, tok.isNewline || tok.isPunct(.semicolon) { return }
+            if tok.isPunct(.lparen) || tok.isPunct(.lbracket) || tok.isPunct(.lbrace) { nesting += 1 }
+            if tok.isPunct(.rparen) || tok.isPunct(.rbracket) || tok.isPunct(.rbrace) {
+                if nesting == 0 { if tok.isPunct(.rbrace) { return } } else { nesting -= 1 }
+            }
+            advance()
+        }
+    }
+
+    private mutating func parseBlock(_ context: String) throws(Abort) -> Block {
+        let open = tok
+        guard open.isPunct(.lbrace) else {
+            throw fail(tok, "expected '{' to open \(context), found \(tok.describe)")
+        }
+        try enter(open)
+        defer { leave() }
+        advance()
+        let savedNoBrace = noBraceLiteral
+        noBraceLiteral = false
+        defer { noBraceLiteral = savedNoBrace }
+        var statements: [Stmt] = []
+        skipSeparators()
+        while !tok.isPunct(.rbrace) {
+            if tooManyErrors { throw Abort() }
+            if tok.isEOF {
+                let (line, col) = file.location(of: open.start)
+                throw fail(tok, "unterminated block: the '{' at \(line):\(col) is never closed")
+            }
+            if let s = parseStatementRecovering() { statements.append(s) }
+            skipSeparators()
+        }
+        let close = advance()
+        return Block(statements: statements, span: Span(file, open.start, close.end))
+    }
+
+    private mutating func parseStatement() throws(Abort) -> Stmt {
+        let t = tok
+        let start = t.start
+        switch t.kind {
+        case .keyword(.let):
+            advance()
+            let (name, nameSpan) = try parseName("after 'let'")
+            _ = try expect(.assign, "after 'let \(name)'")
+            skipNewlines()
+            let value = try parseExpression()
+            return Stmt(.let(name: name, nameSpan: nameSpan, value: value), span(from: start))
+        case .keyword(.fn) where peek().kind.isIdentifier:
+            advance()
+            let (name, nameSpan) = try parseName("after 'fn'")
+            let decl = try parseFunctionRest(name: name, nameSpan: nameSpan, start: start)
+            return Stmt(.function(decl), decl.span)
+        case .keyword(.if):
+            return try parseIf()
+        case .keyword(.for):
+            advance()
+            var names = [try parseName("after 'for'")]
+            if tok.isPunct(.comma) {
+                advance()
+                names.append(try parseName("after ','"))
+            }
+            guard tok.isKeyword(.in) else { throw fail(tok, "expected 'in' in the 'for' loop, found \(tok.describe)") }
+            advance()
+            let iterable = try parseHeaderExpression()
+            let body = try parseBlock("the body of the 'for' loop")
+            return Stmt(.for(names: names, iterable: iterable, body: body), span(from: start))
+        case .keyword(.while):
+            advance()
+            let condition = try parseHeaderExpression()
+            let body = try parseBlock("the body of the 'while' loop")
+            return Stmt(.while(condition: condition, body: body), span(from: start))
+        case .keyword(.break):
+            advance()
+            return Stmt(.break, span(t))
+        case .keyword(.continue):
+            advance()
+            return Stmt(.continue, span(t))
+        case .keyword(.return):
+            advance()
+            if tok.isNewline || tok.isEOF || tok.isPunct(.rbrace) || tok.isPunct(.semicolon) {
+                return Stmt(.return(nil), span(t))
+            }
+            let value = try parseExpression()
+            return Stmt(.return(value), span(from: start))
+        case .keyword(.try):
+            advance()
+            let body = try parseBlock("the 'try' block")
+            guard tok.isKeyword(.catch) else {
+                throw fail(tok, "expected 'catch' after the 'try' block (on the same line as its '}'), found \(tok.describe)")
+            }
+            advance()
+            var errorName: (String, Span)?
+            if !tok.isPunct(.lbrace) { errorName = try parseName("after 'catch'") }
+            let handler = try parseBlock("the 'catch' block")
+            return Stmt(.try(body: body, errorName: errorName, handler: handler), span(from: start))
+        case .keyword(.import):
+            return try parseImport()
+        case .keyword(.runbook):
+            advance()
+            let title = try parseExpression()
+            return Stmt(.runbook(title: title), span(from: start))
+        case .keyword(.param):
+            return try parseParam(secret: false, start: start)
+        case .identifier("secret") where peek().isKeyword(.param):
+            advance()
+            return try parseParam(secret: true, start: start)
+        case .keyword(.require):
+            advance()
+            let (c, m) = try parseConditionAndMessage()
+            return Stmt(.require(condition: c, message: m), span(from: start))
+        case .keyword(.assert):
+            advance()
+            let (c, m) = try parseConditionAndMessage()
+            return Stmt(.assert(condition: c, message: m), span(from: start))
+        case .keyword(.check):
+            advance()
+            let (c, m) = try parseConditionAndMessage()
+            return Stmt(.check(condition: c, message: m), span(from: start))
+        case .keyword(.step):
+            return try parseStep()
+        case .keyword(.else):
+            throw fail(t, "'else' must follow the '}' of an 'if' block on the same line")
+        case .keyword(.catch):
+            throw fail(t, "'catch' must follow the '}' of a 'try' block on the same line")
+        case .identifier("rollback") where peek().isPunct(.lbrace):
+            throw fail(t, "'rollback' must follow the '}' of a step on the same line")
+        default:
+            let target = try parseExpression()
+            if tok.isPunct(.assign) {
+                let eq = advance()
+                switch target.kind {
+                case .name, .member, .index: break
+                default:
+                    record(Diagnostic(target.span, "cannot assign to this expression (assign to a name, m.key, m[key] or xs[i])"))
+                    throw Abort()
+                }
+                _ = eq
+                skipNewlines()
+                let value = try parseExpression()
+                return Stmt(.assign(target: target, value: value), span(from: start))
+            }
+            return Stmt(.expr(target), span(from: start))
+        }
+    }
+
+    private mutating func parseName(_ context: String) throws(Abort) -> (String, Span) {
+        if case .identifier(let name) = tok.kind {
+            let t = advance()
+            return (name, span(t))
+        }
+        if case .keyword(let k) = tok.kind {
+            throw fail(tok, "'\(k.rawValue)' is a reserved word and cannot be used as a name")
+        }
+        throw fail(tok, "expected a name \(context), found \(tok.describe)")
+    }
+
+    private mutating func parseIf() throws(Abort) -> Stmt {
+        let start = tok.start
+        advance()
+        var branches: [(condition: Expr, body: Block)] = []
+        var otherwise: Block?
+        let cond = try parseHeaderExpression()
+        branches.append((cond, try parseBlock("the 'if' block")))
+        while tok.isKeyword(.else) {
+            advance()
+            if tok.isKeyword(.if) {
+                advance()
+                let c = try parseHeaderExpression()
+                branches.append((c, try parseBlock("the 'else if' block")))
+            } else {
+                otherwise = try parseBlock("the 'else' block")
+                break
+            }
+        }
+        return Stmt(.if(branches: branches, otherwise: otherwise), span(from: start))
+    }
+
+    private mutating func parseImport() throws(Abort) -> Stmt {
+        let start = tok.start
+        advance()
+        guard case .string(let parts) = tok.kind, parts.count == 1, case .text(let path) = parts[0] else {
+            throw fail(tok, "expected a plain string path after 'import', e.g. import \"std/list\"")
+        }
+        let pathToken = advance()
+        var alias: String
+        var aliasSpan: Span
+        if tok.isWord("as") {
+            advance()
+            (alias, aliasSpan) = try parseName("after 'as'")
+        } else {
+            var base = path.split(separator: "/").last.map(String.init) ?? path
+            if base.hasSuffix(".mend") { base.removeLast(5) }
+            alias = base
+            aliasSpan = span(pathToken)
+            guard Parser.isIdentifier(alias) else {
+                throw fail(pathToken, "cannot name a module '\(alias)': write import \"\(path)\" as NAME")
+            }
+        }
+        return Stmt(.import(path: path, alias: alias, aliasSpan: aliasSpan), span(from: start))
+    }
+
+    static func isIdentifier(_ s: String) -> Bool {
+        guard let f = s.unicodeScalars.first, f.isASCII, f.properties.isAlphabetic || f == "_" else { return false }
+        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "_") }
+            && Keyword(rawValue: s) == nil
+    }
+
+    private mutating func parseParam(secret: Bool, start: Int) throws(Abort) -> Stmt {
+        advance()
+        let (name, nameSpan) = try parseName("after 'param'")
+        guard tok.isPunct(.assign) else {
+            throw fail(tok, "a param needs a default that sets its type: param \(name) = …")
+        }
+        advance()
+        skipNewlines()
+        let value = try parseExpression()
+        return Stmt(.param(name: name, nameSpan: nameSpan, defaultValue: value, secret: secret), span(from: start))
+    }
+
+    private mutating func parseConditionAndMessage() throws(Abort) -> (Expr, Expr?) {
+        let condition = try parseExpression()
+        var message: Expr?
+        if tok.isPunct(.comma) {
+            advance()
+            skipNewlines()
+            message = try parseExpression()
+        }
+        return (condition, message)
+    }
+
+    private mutating func parseStep() throws(Abort) -> Stmt {
+        let stepToken = advance()
+        if stepDepth > 0 {
+            throw fail(stepToken, "a step cannot contain another step")
+        }
+        let name = try parseHeaderExpression()
+        var when: Expr?, timeout: Expr?, confirm: Expr?
+        while case .identifier(let word) = tok.kind, ["when", "timeout", "confirm"].contains(word) {
+            let modifier = advance()
+            let value = try parseHeaderExpression()
+            switch word {
+            case "when":
+                if when != nil { throw fail(modifier, "a step takes 'when' at most once") }
+                when = value
+            case "timeout":
+                if timeout != nil { throw fail(modifier, "a step takes 'timeout' at most once") }
+                timeout = value
+            default:
+                if confirm != nil { throw fail(modifier, "a step takes 'confirm' at most once") }
+                confirm = value
+            }
+        }
+        guard tok.isPunct(.lbrace) else {
+            throw fail(tok, "expected '{' to open the step's body (modifiers: when, timeout, confirm), found \(tok.describe)")
+        }
+        stepDepth += 1
+        let body: Block
+        do { body = try parseBlock("the step's body") } catch { stepDepth -= 1; throw error }
+        var rollback: Block?
+        if tok.isWord("rollback") {
+            advance()
+            do { rollback = try parseBlock("the rollback block") } catch { stepDepth -= 1; throw error }
+        }
+        stepDepth -= 1
+        let decl = StepDecl(name: name, when: when, timeout: timeout, confirm: confirm, body: body, rollback: rollback)
+        return Stmt(.step(decl), span(from: stepToken.start))
+    }
+
+    // MARK: functions
+
+    private mutating func parseFunctionRest(name: String?, nameSpan: Span, start: Int) throws(Abort) -> FunctionDecl {
+        _ = try expect(.lparen, "to start the parameter list")
+        var params: [ParamDecl] = []
+        skipNewlines()
+        while !tok.isPunct(.rparen) {
+            let (pname, pspan) = try parseName("for a parameter")
+            var def: Expr?
+            if tok.isPunct(.assign) {
+                advance()
+                def = try parseExpression()
+            } else if params.last?.defaultValue != nil {
+                throw fail(tok, "parameter '\(pname)' needs a default: it follows one that has a default")
+            }
+            params.append(ParamDecl(name: pname, span: pspan, defaultValue: def))
+            skipNewlines()
+            if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rparen) {
+                throw fail(tok, "expected ',' or ')' in the parameter list, found \(tok.describe)")
+            }
+        }
+        advance()
+        let body: Block
+        if tok.isPunct(.arrow) {
+            let arrow = advance()
+            skipNewlines()
+            let savedStep = stepDepth
+            stepDepth = 0
+            defer { stepDepth = savedStep }
+            let value = try parseExpression()
+            let ret = Stmt(.return(value), value.span)
+            body = Block(statements: [ret], span: Span(file, arrow.start, value.span.end))
+        } else {
+            let savedStep = stepDepth
+            stepDepth = 0
+            defer { stepDepth = savedStep }
+            body = try parseBlock("the function body (or '=> expression')")
+        }
+        return FunctionDecl(name: name, nameSpan: nameSpan, params: params, body: body, span: span(from: start))
+    }
+
+    // MARK: expressions
+
+    private mutating func parseHeaderExpression() throws(Abort) -> Expr {
+        let saved = noBraceLiteral
+        noBraceLiteral = true
+        defer { noBraceLiteral = saved }
+        return try parseExpression()
+    }
+
+    private mutating func parseExpression() throws(Abort) -> Expr {
+        try enter(tok)
+        defer { leave() }
+        return try parseOr()
+    }
+
+    private mutating func parseOr() throws(Abort) -> Expr {
+        var left = try parseAnd()
+        let startDepth = depth
+        defer { depth = startDepth }
+        while tok.isKeyword(.or) {
+            try enter(tok)
+            advance()
+            skipNewlines()
+            let right = try parseAnd()
+            left = Expr(.or(left, right), left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func parseAnd() throws(Abort) -> Expr {
+        var left = try parseNot()
+        let startDepth = depth
+        defer { depth = startDepth }
+        while tok.isKeyword(.and) {
+            try enter(tok)
+            advance()
+            skipNewlines()
+            let right = try parseNot()
+            left = Expr(.and(left, right), left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func parseNot() throws(Abort) -> Expr {
+        if tok.isKeyword(.not) {
+            let t = advance()
+            try enter(t)
+            defer { leave() }
+            let operand = try parseNot()
+            return Expr(.unary(.not, operand), Span(file, t.start, operand.span.end))
+        }
+        return try parseComparison()
+    }
+
+    private func comparisonOp() -> (BinaryOp, Int)? {
+        switch tok.kind {
+        case .punct(.eq): return (.eq, 1)
+        case .punct(.ne): return (.ne, 1)
+        case .punct(.lt): return (.lt, 1)
+        case .punct(.le): return (.le, 1)
+        case .punct(.gt): return (.gt, 1)
+        case .punct(.ge): return (.ge, 1)
+        case .keyword(.in): return (.in, 1)
+        case .keyword(.not) where peek().isKeyword(.in): return (.notIn, 2)
+        default: return nil
+        }
+    }
+
+    private mutating func parseComparison() throws(Abort) -> Expr {
+        let left = try parseAdditive()
+        guard let (op, width) = comparisonOp() else { return left }
+        for _ in 0..<width { advance() }
+        skipNewlines()
+        let right = try parseAdditive()
+        if comparisonOp() != nil {
+            throw fail(tok, "comparisons do not chain: write 'a < b and b < c'")
+        }
+        return Expr(.binary(op, left, right), left.span.through(right.span))
+    }
+
+    private mutating func parseAdditive() throws(Abort) -> Expr {
+        var left = try parseMultiplicative()
+        let startDepth = depth
+        defer { depth = startDepth }
+        while true {
+            let op: BinaryOp
+            if tok.isPunct(.plus) { op = .add } else if tok.isPunct(.minus) { op = .sub } else { break }
+            try enter(tok)
+            advance()
+            skipNewlines()
+            let right = try parseMultiplicative()
+            left = Expr(.binary(op, left, right), left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func parseMultiplicative() throws(Abort) -> Expr {
+        var left = try parseUnary()
+        let startDepth = depth
+        defer { depth = startDepth }
+        while true {
+            let op: BinaryOp
+            if tok.isPunct(.star) { op = .mul } else if tok.isPunct(.slash) { op = .div } else if tok.isPunct(.percent) { op = .mod } else { break }
+            try enter(tok)
+            advance()
+            skipNewlines()
+            let right = try parseUnary()
+            left = Expr(.binary(op, left, right), left.span.through(right.span))
+        }
+        return left
+    }
+
+    private mutating func parseUnary() throws(Abort) -> Expr {
+        if tok.isPunct(.minus) {
+            let t = advance()
+            try enter(t)
+            defer { leave() }
+            let operand = try parseUnary()
+            // Fold negative literals so `-9223372036854775808`-style bounds and `-5s` are constants.
+            if case .literal(let lit) = operand.kind {
+                let s = Span(file, t.start, operand.span.end)
+                switch lit {
+                case .int(let v) where v != Int.min: return Expr(.literal(.int(-v)), s)
+                case .float(let v): return Expr(.literal(.float(-v)), s)
+                case .duration(let v) where v != Int.min: return Expr(.literal(.duration(-v)), s)
+                default: break
+                }
+            }
+            return Expr(.unary(.negate, operand), Span(file, t.start, operand.span.end))
+        }
+        return try parsePostfix()
+    }
+
+    private mutating func parsePostfix() throws(Abort) -> Expr {
+        var e = try parsePrimary()
+        let startDepth = depth
+        defer { depth = startDepth }
+        while true {
+            if tok.isPunct(.lparen) {
+                try enter(tok)
+                let open = advance()
+                let args = try parseArguments(open)
+                e = Expr(.call(e, args), span(from: e.span.start))
+            } else if tok.isPunct(.lbracket) {
+                try enter(tok)
+                advance()
+                let saved = noBraceLiteral
+                noBraceLiteral = false
+                skipNewlines()
+                let index = try parseExpression()
+                skipNewlines()
+                noBraceLiteral = saved
+                _ = try expect(.rbracket, "to close the index")
+                e = Expr(.index(e, index), span(from: e.span.start))
+            } else if tok.isPunct(.dot) {
+                try enter(tok)
+                advance()
+                skipNewlines()
+                let nameTok = tok
+                let name: String
+                switch nameTok.kind {
+                case .identifier(let n): name = n
+                case .keyword(let k): name = k.rawValue
+                default: throw fail(nameTok, "expected a member name after '.', found \(nameTok.describe)")
+                }
+                advance()
+                e = Expr(.member(e, name, span(nameTok)), span(from: e.span.start))
+            } else {
+                break
+            }
+        }
+        return e
+    }
+
+    private mutating func parseArguments(_ open: Token) throws(Abort) -> [CallArgument] {
+        let saved = noBraceLiteral
+        noBraceLiteral = false
+        defer { noBraceLiteral = saved }
+        var args: [CallArgument] = []
+        var sawLabel = false
+        skipNewlines()
+        while !tok.isPunct(.rparen) {
+            if tok.isEOF {
+                let (line, col) = file.location(of: open.start)
+                throw fail(tok, "unterminated call: the '(' at \(line):\(col) is never closed")
+            }
+            let start = tok.start
+            var label: String?
+            if peek().isPunct(.colon) {
+                switch tok.kind {
+                case .identifier(let n): label = n
+                case .keyword(let k): label = k.rawValue
+                default: break
+                }
+                if label != nil { advance(); advance(); skipNewlines() }
+            }
+            if label == nil, sawLabel {
+                throw fail(tok, "a positional argument cannot follow a labelled one")
+            }
+            sawLabel = sawLabel || label != nil
+            let value = try parseExpression()
+            args.append(CallArgument(label: label, value: value, span: span(from: start)))
+            skipNewlines()
+            if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rparen) {
+                throw fail(tok, "expected ',' or ')' in the argument list, found \(tok.describe)")
+            }
+        }
+        advance()
+        return args
+    }
+
+    private mutating func parsePrimary() throws(Abort) -> Expr {
+        let t = tok
+        let s = span(t)
+        switch t.kind {
+        case .int(let v): advance(); return Expr(.literal(.int(v)), s)
+        case .float(let v): advance(); return Expr(.literal(.float(v)), s)
+        case .duration(let v): advance(); return Expr(.literal(.duration(v)), s)
+        case .size(let v): advance(); return Expr(.literal(.size(v)), s)
+        case .keyword(.true): advance(); return Expr(.literal(.bool(true)), s)
+        case .keyword(.false): advance(); return Expr(.literal(.bool(false)), s)
+        case .keyword(.nil): advance(); return Expr(.literal(.null), s)
+        case .string(let parts):
+            advance()
+            return try stringExpr(parts, s)
+        case .identifier(let name):
+            advance()
+            return Expr(.name(name), s)
+        case .keyword(.fn):
+            advance()
+            let decl = try parseFunctionRest(name: nil, nameSpan: s, start: t.start)
+            return Expr(.function(decl), decl.span)
+        case .punct(.lparen):
+            try enter(t)
+            defer { leave() }
+            advance()
+            let saved = noBraceLiteral
+            noBraceLiteral = false
+            defer { noBraceLiteral = saved }
+            skipNewlines()
+            let inner = try parseExpression()
+            skipNewlines()
+            guard tok.isPunct(.rparen) else {
+                if tok.isEOF {
+                    let (line, col) = file.location(of: t.start)
+                    throw fail(tok, "unterminated parenthesis: the '(' at \(line):\(col) is never closed")
+                }
+                throw fail(tok, "expected ')' to close the parenthesis, found \(tok.describe)")
+            }
+            advance()
+            return inner
+        case .punct(.lbracket):
+            try enter(t)
+            defer { leave() }
+            advance()
+            let saved = noBraceLiteral
+            noBraceLiteral = false
+            defer { noBraceLiteral = saved }
+            var items: [Expr] = []
+            skipNewlines()
+            while !tok.isPunct(.rbracket) {
+                if tok.isEOF {
+                    let (line, col) = file.location(of: t.start)
+                    throw fail(tok, "unterminated list: the '[' at \(line):\(col) is never closed")
+                }
+                items.append(try parseExpression())
+                skipNewlines()
+                if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rbracket) {
+                    throw fail(tok, "expected ',' or ']' in the list, found \(tok.describe)")
+                }
+            }
+            advance()
+            return Expr(.list(items), span(from: t.start))
+        case .punct(.lbrace) where !noBraceLiteral:
+            return try parseMap()
+        case .punct(.lbrace):
+            throw fail(t, "expected an expression before '{' (a map literal here needs parentheses)")
+        case .keyword(let k):
+            throw fail(t, "expected an expression, found the keyword '\(k.rawValue)'")
+        case .eof:
+            throw fail(t, "expected an expression, found the end of the input")
+        default:
+            throw fail(t, "expected an expression, found \(t.describe)")
+        }
+    }
+
+    private mutating func parseMap() throws(Abort) -> Expr {
+        let open = tok
+        try enter(open)
+        defer { leave() }
+        advance()
+        let saved = noBraceLiteral
+        noBraceLiteral = false
+        defer { noBraceLiteral = saved }
+        var entries: [(key: MapEntryKey, value: Expr)] = []
+        skipNewlines()
+        while !tok.isPunct(.rbrace) {
+            if tok.isEOF {
+                let (line, col) = file.location(of: open.start)
+                throw fail(tok, "unterminated map: the '{' at \(line):\(col) is never closed")
+            }
+            let key: MapEntryKey
+            switch tok.kind {
+            case .identifier(let n) where peek().isPunct(.colon):
+                advance(); key = .name(n)
+            case .keyword(let k) where peek().isPunct(.colon):
+                advance(); key = .name(k.rawValue)
+            case .string(let parts) where peek().isPunct(.colon):
+                let st = advance()
+                key = .expr(try stringExpr(parts, span(st)))
+            case .punct(.lparen):
+                key = .expr(try parsePrimary())
+            case .int, .float, .duration, .size, .keyword(.true), .keyword(.false):
+                key = .expr(try parsePrimary())
+            default:
+                throw fail(tok, "expected a map key (name, \"string\", number or (expression)) followed by ':', found \(tok.describe)")
+            }
+            _ = try expect(.colon, "after the map key")
+            skipNewlines()
+            let value = try parseExpression()
+            entries.append((key, value))
+            skipNewlines()
+            if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rbrace) {
+                throw fail(tok, "expected ',' or '}' in the map, found \(tok.describe)")
+            }
+        }
+        advance()
+        return Expr(.map(entries), span(from: open.start))
+    }
+
+    /// A string literal: plain text, or text with `${…}` parts parsed as expressions in place.
+    private mutating func stringExpr(_ parts: [StringPart], _ s: Span) throws(Abort) -> Expr {
+        if parts.count == 1, case .text(let text) = parts[0] {
+            return Expr(.literal(.string(text)), s)
+        }
+        var out: [InterpolationPart] = []
+        for part in parts {
+            switch part {
+            case .text(let text):
+                out.append(.text(text))
+            case .interpolation(let start, let end):
+                out.append(.expr(try parseEmbedded(start, end)))
+            }
+        }
+        return Expr(.interpolated(out), s)
+    }
+
+    /// Parses the expression of a `${…}` in place, with the same depth budget.
+    private mutating func parseEmbedded(_ start: Int, _ end: Int) throws(Abort) -> Expr {
+        let (sub, lexErrors) = Lexer.tokenize(file, start: start, end: end)
+        for d in lexErrors { record(d) }
+        if !lexErrors.isEmpty { throw Abort() }
+        let savedTokens = tokens, savedPos = pos, savedNoBrace = noBraceLiteral
+        tokens = sub.filter { !$0.isNewline }
+        pos = 0
+        noBraceLiteral = false
+        defer {
+            tokens = savedTokens
+            pos = savedPos
+            noBraceLiteral = savedNoBrace
+        }
+        let e = try parseExpression()
+        if !tok.isEOF {
+            throw fail(tok, "unexpected \(tok.describe) in the interpolation")
+        }
+        return e
+    }
+}
+
+extension TokenKind {
+    var isIdentifier: Bool {
+        if case .identifier = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import MendKit
+
+/// Writing to the terminal's streams.
+enum Console {
+    static func error(_ text: String) {
+        write(2, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    static func output(_ text: String) {
+        write(1, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    private static func write(_ fd: Int32, _ text: String) {
+        StandardOutput().standardWrite(fd, text)
+    }
+}
+
+extension StandardOutput {
+    func standardWrite(_ fd: Int32, _ text: String) {
+        if fd == 1 { standardOutput(text) } else { standardError(text) }
+    }
+}
+
+/// Reads a runbook file for the command line; a missing or unreadable file is a usage error.
+func readSource(_ path: String) throws -> SourceFile {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else {
+        throw CommandFailure(ExitStatus.usage, "mend: cannot read \(path): \(String(cString: strerror(errno)))")
+    }
+    defer { close(fd) }
+    var info = stat()
+    if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+        throw CommandFailure(ExitStatus.usage, "mend: \(path) is a directory, not a runbook")
+    }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 1 << 16)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0, errno == EINTR { continue }
+        if n < 0 { throw CommandFailure(ExitStatus.usage, "mend: cannot read \(path): \(String(cString: strerror(errno)))") }
+        if n == 0 { break }
+        bytes.append(contentsOf: buffer[0..<n])
+    }
+    return SourceFile(name: path, bytes: bytes)
+}
+
+/// Ends a command with a message on stderr and an exit code.
+struct CommandFailure: Error {
+    let code: Int32
+    let message: String
+    init(_ code: Int32, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// Runs a command body, mapping mend's errors to their messages and exit codes.
+func runCommand(_ body: () throws -> Int32) throws {
+    let code: Int32
+    do {
+        code = try body()
+    } catch let failure as CommandFailure {
+        Console.error(failure.message)
+        code = failure.code
+    } catch let diagnostics as Diagnostics {
+        Console.error(diagnostics.rendered())
+        code = ExitStatus.invalidRunbook
+    } catch let error as MendError {
+        Console.error(error.rendered())
+        code = ExitStatus.failed
+    } catch let failed as PreconditionFailed {
+        Console.error(failed.diagnostic.rendered())
+        code = ExitStatus.preconditionFailed
+    } catch let usage as UsageError {
+        Console.error("mend: \(usage.message)")
+        code = ExitStatus.usage
+    }
+    if code != 0 { throw ExitCode(code) }
+}
