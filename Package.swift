@@ -32,7 +32,8 @@ let package = Package(
         ),
         .testTarget(
             name: "mendTests",
-            dependencies: ["MendKit"],
+            // Depends on the executable so `swift test` builds the binary these tests drive.
+            dependencies: ["MendKit", "mend"],
             resources: [.copy("Fixtures")]
         ),
     ]
