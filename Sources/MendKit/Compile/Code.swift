@@ -62,6 +62,8 @@ public enum Instr {
     case callMethod(Int32, Int32)
     case closure(Int32)
     case `return`
+    /// Returns the value of local `a` (a cell's content if it was captured).
+    case returnLocal(Int32)
     case returnNil
     /// If the parameter in slot `a` was left out, runs the default's code; otherwise jumps to `b`.
     case defaultArg(Int32, Int32)

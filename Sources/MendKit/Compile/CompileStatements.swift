@@ -52,7 +52,9 @@ extension Compiler {
                 error(s.span, "'return' outside a function")
                 return
             }
-            if let value {
+            if let value, case .name(let name) = value.kind, case .local(let v) = resolve(name), v.declared {
+                emit(.returnLocal(v.slot), 0, s.span)
+            } else if let value {
                 compileExpr(value)
                 emit(.return, -1, s.span)
             } else {
@@ -63,6 +65,11 @@ extension Compiler {
         case .try(let body, let errorName, let handler):
             compileTry(body, errorName, handler, s.span)
         case .import(let path, let alias, let aliasSpan):
+            if path.hasPrefix("std/"), let modules = symbols.standardModules, !modules.contains(path) {
+                let hint = Suggest.hint(for: path, in: modules)
+                error(importPathSpan(s.span), "no standard module \"\(path)\""
+                      + (hint.isEmpty ? " (available: \(modules.sorted().joined(separator: ", ")))" : hint))
+            }
             fn.code.imports.append(path)
             emit(.importModule(Int32(fn.code.imports.count - 1)), 1, s.span)
             if atTopLevel, let g = globals[alias] {
@@ -75,9 +82,13 @@ extension Compiler {
                 emit(.pop, -1, aliasSpan)
             }
         case .runbook(let title):
-            if sawStatement || !atTopLevel || options.isModule {
+            if let first = runbookTitle, atTopLevel {
+                let (line, col) = file.location(of: first.start)
+                error(s.span, "a runbook has one title: it is already named at \(line):\(col)")
+            } else if sawStatement || !atTopLevel || options.isModule {
                 error(s.span, "'runbook' names the runbook: it must be the first statement of the file")
             }
+            if atTopLevel, runbookTitle == nil { runbookTitle = s.span }
             sawStatement = true
             compileExpr(title)
             emit(.runbookTitle, -1, s.span)
@@ -104,14 +115,26 @@ extension Compiler {
         }
     }
 
+    /// The path literal of an `import` statement (the first string in it).
+    private func importPathSpan(_ statement: Span) -> Span {
+        let bytes = file.bytes
+        var k = statement.start
+        while k < statement.end, bytes[k] != UInt8(ascii: "\""), bytes[k] != UInt8(ascii: "'") { k += 1 }
+        guard k < statement.end else { return statement }
+        var e = k + 1
+        while e < statement.end, bytes[e] != bytes[k] { e += 1 }
+        return Span(file, k, min(e + 1, statement.end))
+    }
+
     /// `param` and `require` stand at the top of a runbook, before its first step.
     private func checkPreamble(_ span: Span, _ keyword: String) {
         if options.isModule {
             error(span, "'\(keyword)' belongs in a runbook, not in an imported module")
         } else if !atTopLevel {
             error(span, "'\(keyword)' must stand at the top level of the runbook")
-        } else if sawStep {
-            error(span, "'\(keyword)' must come before the first step")
+        } else if let firstStep {
+            let (line, col) = file.location(of: firstStep.start)
+            error(span, "'\(keyword)' must come before the first step (at \(line):\(col))")
         }
     }
 
@@ -264,7 +287,7 @@ extension Compiler {
             error(span, "a step cannot contain another step")
             return
         }
-        if atTopLevel { sawStep = true }
+        if atTopLevel, firstStep == nil { firstStep = span }
         compileExpr(decl.name)
         if let when = decl.when { compileExpr(when) }
         if let timeout = decl.timeout { compileExpr(timeout) }
@@ -302,8 +325,11 @@ extension Compiler {
         fn.scopes.append(Scope())
         var seen: [String: Span] = [:]
         for p in decl.params {
-            if seen[p.name] != nil { error(p.span, "duplicate parameter '\(p.name)'") }
-            seen[p.name] = p.span
+            if let first = seen[p.name] {
+                let (line, col) = file.location(of: first.start)
+                error(p.span, "duplicate parameter '\(p.name)' (first at \(line):\(col))")
+            }
+            if seen[p.name] == nil { seen[p.name] = p.span }
             let v = LocalVar(name: p.name, slot: fn.newSlot(), kind: .variable, span: p.span, declared: true)
             v.isParameter = true
             fn.scopes[0].vars[p.name] = v

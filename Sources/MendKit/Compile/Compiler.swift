@@ -22,6 +22,8 @@ public final class GlobalScope {
         var declared: Bool
         var kind: VariableKind
         var function: FunctionDecl?
+        /// Where it is declared (nil for names carried over from earlier REPL lines).
+        var span: Span?
         init(name: String, slot: Int32, declared: Bool, kind: VariableKind) {
             self.name = name
             self.slot = slot
@@ -100,7 +102,10 @@ public final class Compiler {
     var fn: FunctionState
     /// True inside a step body or rollback block (lexically).
     var inStep = false
-    var sawStep = false
+    /// The first top-level step: `param` and `require` must come before it.
+    var firstStep: Span?
+    /// The `runbook "title"` statement, once seen.
+    var runbookTitle: Span?
     var sawStatement = false
 
     /// Compiles `program`; for the REPL pass the same `globals` for each line.
@@ -109,7 +114,11 @@ public final class Compiler {
         let compiler = Compiler(program: program, symbols: symbols, options: options, globals: globals)
         compiler.compileMain(program)
         if !compiler.diagnostics.isEmpty {
-            throw Diagnostics(Array(compiler.diagnostics.prefix(maxErrors)))
+            // Functions compile before the statements around them: report in source order.
+            let ordered = compiler.diagnostics.enumerated().sorted {
+                ($0.element.span.start, $0.offset) < ($1.element.span.start, $1.offset)
+            }.map(\.element)
+            throw Diagnostics(Array(ordered.prefix(maxErrors)))
         }
         return CompiledUnit(main: compiler.fn.code, globalNames: globals.names, file: program.file)
     }
@@ -180,14 +189,19 @@ public final class Compiler {
     @discardableResult
     private func declareGlobal(_ name: String, _ kind: VariableKind, _ span: Span, declared: Bool) -> GlobalScope.Global? {
         if let existing = globals[name], !options.isInteractive {
+            let at = existing.span.map { s -> String in
+                let (line, col) = s.file.location(of: s.start)
+                return " (at \(line):\(col))"
+            } ?? ""
             if existing.kind == .param, kind == .param {
-                error(span, "duplicate param '\(name)'")
+                error(span, "duplicate param '\(name)'" + at)
             } else {
-                error(span, "'\(name)' is already declared at the top level of this file")
+                error(span, "'\(name)' is already declared at the top level of this file" + at)
             }
             return nil
         }
         let g = globals.declare(name, kind: kind, declared: declared)
+        g.span = span
         if options.isInteractive { g.declared = declared || g.declared }
         return g
     }
@@ -351,7 +365,11 @@ public final class Compiler {
             emit(.loadCell(slot), 1, span)
         case .global(let g):
             if !g.declared, fn.isMain, !options.isInteractive {
-                error(span, "'\(name)' is used before it is declared")
+                let at = g.span.map { s -> String in
+                    let (line, col) = s.file.location(of: s.start)
+                    return " at \(line):\(col)"
+                } ?? ""
+                error(span, "'\(name)' is used before its declaration" + at)
             }
             emit(.loadGlobal(g.slot), 1, span)
         case .builtin(let b):

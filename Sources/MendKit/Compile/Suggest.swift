@@ -7,7 +7,10 @@ public enum Suggest {
         var best: String?
         var bestDistance = Int.max
         for candidate in candidates where candidate != name {
-            let d = distance(target, Array(candidate.lowercased()))
+            let other = Array(candidate.lowercased())
+            let d = distance(target, other)
+            // A suggestion must keep something of the name: 'y' is no typo of 'f'.
+            if d >= max(target.count, other.count) { continue }
             if d <= limit, d < bestDistance || (d == bestDistance && candidate < (best ?? candidate)) {
                 best = candidate
                 bestDistance = d

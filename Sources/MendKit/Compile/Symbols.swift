@@ -25,4 +25,11 @@ public protocol SymbolTable {
     func namespace(named name: String) -> [String: BuiltinSignature]?
     /// Every core function and namespace name, for "did you mean" suggestions.
     var globalNames: [String] { get }
+    /// The standard modules `import "std/…"` can load; nil when the table does not know them
+    /// (then imports are checked when they run).
+    var standardModules: [String]? { get }
+}
+
+extension SymbolTable {
+    public var standardModules: [String]? { nil }
 }

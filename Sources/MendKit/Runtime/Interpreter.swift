@@ -67,11 +67,13 @@ public final class Interpreter: BuiltinContext {
     @exclusivity(unchecked) var depth = 0
     /// Nesting of running steps: host changes are allowed when positive.
     @exclusivity(unchecked) var stepDepth = 0
+    /// Active `try` blocks of all frames, innermost last.
+    var handlers: [Handler] = []
     var modules: [String: Module] = [:]
     var loading: [String] = []
     var onLargeStack = false
 
-    public init(registry: Registry = .standard(), output: any OutputSink = StandardOutput(), maxCallDepth: Int = 2_000,
+    public init(registry: Registry = .standard(), output: any OutputSink = StandardOutput(), maxCallDepth: Int = 3_000,
                 stackSlots: Int = 4_000_000) {
         self.registry = registry
         self.output = output

@@ -25,6 +25,10 @@ extension Registry: SymbolTable {
         Array(functions.keys) + Array(namespaces.keys)
     }
 
+    public var standardModules: [String]? {
+        Array(Stdlib.sources.keys)
+    }
+
     /// A registry with the core library: what `mend` and a plain embedder start from.
     public static func standard() -> Registry {
         let registry = Registry()

@@ -20,44 +20,33 @@ extension Value {
     }
 }
 
-/// A `try` block active in a frame.
-private struct Handler {
+/// A `try` block active in the frame at call depth `depth`.
+struct Handler {
     let target: Int
     let stackHeight: Int
+    let depth: Int
 }
 
 extension Interpreter {
+    /// Drops the `try` handlers of a frame that returns from inside a `try` block.
+    func dropHandlers() {
+        while let h = handlers.last, h.depth == depth { handlers.removeLast() }
+    }
+
     /// Runs `closure` whose `argc` arguments are already at `fp`. The frame's slots are owned by
     /// this call and released before it returns or throws.
-    func execute(_ closure: Closure, fp: UnsafeMutablePointer<Value>, argc: Int) throws -> Value {
-        let proto = closure.proto
-        guard depth < maxCallDepth, fp + proto.frameSize <= stackEnd else {
-            fp.deinitialize(count: argc)
-            throw MendError("recursion too deep (more than \(maxCallDepth) nested calls)")
-        }
-        depth += 1
-        defer { depth -= 1 }
-        let code = proto.code
-        let constants = proto.constants
-        let globals = proto.globals.pointee
-        if argc < proto.parameterCount {
-            (fp + argc).initialize(repeating: absentValue, count: proto.parameterCount - argc)
-        }
-        if proto.slotCount > proto.parameterCount {
-            (fp + proto.parameterCount).initialize(repeating: .null, count: proto.slotCount - proto.parameterCount)
-        }
-        if !proto.captures.isEmpty {
-            for (k, capture) in proto.captures.enumerated() {
-                fp[Int(capture.targetSlot)] = .cell(closure.cells[k])
-            }
-        }
-        var sp = fp + proto.slotCount
+    func execute(_ entry: Closure, fp: UnsafeMutablePointer<Value>, argc: Int) throws -> Value {
+        // Unretained: the caller keeps `entry` alive for the whole call.
+        unowned(unsafe) let closure = entry
+        var sp = try enterFrame(closure, fp: fp, argc: argc)
+        let code = closure.code
+        let constants = closure.constants
+        let globals = closure.globals.pointee
         var pc = 0
-        var handlers: [Handler] = []
 
         while true {
             let instr = code[pc]
-            pc += 1
+            pc &+= 1
             do {
                 switch instr {
                 case .constant(let k):
@@ -86,17 +75,11 @@ extension Interpreter {
                 case .false:
                     sp.initialize(to: .bool(false))
                     sp += 1
-                case .absent:
-                    sp.initialize(to: absentValue)
-                    sp += 1
                 case .pop:
                     sp -= 1
                     sp.deinitialize(count: 1)
-                case .dup:
-                    sp.initialize(to: (sp - 1).pointee)
-                    sp += 1
                 case .loadLocal(let s):
-                    sp.initialize(to: fp[Int(s)])
+                    if case .int(let v) = fp[Int(s)] { sp.initialize(to: .int(v)) } else { sp.initialize(to: fp[Int(s)]) }
                     sp += 1
                 case .storeLocal(let s):
                     sp -= 1
@@ -109,21 +92,12 @@ extension Interpreter {
                     guard case .cell(let c) = fp[Int(s)] else { throw MendError("internal error: slot \(s) holds no cell") }
                     sp -= 1
                     c.value = sp.move()
-                case .newCell(let s):
-                    fp[Int(s)] = .cell(Cell(.null))
-                case .boxSlot(let s):
-                    fp[Int(s)] = .cell(Cell(fp[Int(s)]))
-                case .nop:
-                    break
                 case .loadGlobal(let s):
                     sp.initialize(to: globals[Int(s)])
                     sp += 1
                 case .storeGlobal(let s):
                     sp -= 1
                     globals[Int(s)] = sp.move()
-                case .loadBuiltin(let k):
-                    sp.initialize(to: .function(.builtin(proto.builtins[Int(k)])))
-                    sp += 1
                 case .add:
                     // Both ints: overwrite in place; ints need no release.
                     if case .int(let a) = (sp - 2).pointee, case .int(let b) = (sp - 1).pointee {
@@ -160,10 +134,6 @@ extension Interpreter {
                         let r = sp.move()
                         (sp - 1).pointee = try Operators.binary(.mul, (sp - 1).pointee, r)
                     }
-                case .div:
-                    sp -= 1
-                    let r = sp.move()
-                    (sp - 1).pointee = try Operators.binary(.div, (sp - 1).pointee, r)
                 case .mod:
                     sp -= 1
                     let r = sp.move()
@@ -216,21 +186,6 @@ extension Interpreter {
                         let r = sp.move()
                         (sp - 1).pointee = .bool(try Operators.compare((sp - 1).pointee, r) >= 0)
                     }
-                case .in:
-                    sp -= 1
-                    let r = sp.move()
-                    (sp - 1).pointee = .bool(try Operators.contains(r, (sp - 1).pointee))
-                case .notIn:
-                    sp -= 1
-                    let r = sp.move()
-                    (sp - 1).pointee = .bool(!(try Operators.contains(r, (sp - 1).pointee)))
-                case .negate:
-                    (sp - 1).pointee = try Operators.negate((sp - 1).pointee)
-                case .not:
-                    guard case .bool(let b) = (sp - 1).pointee else {
-                        throw MendError("'not' needs a bool, got \((sp - 1).pointee.typeName)")
-                    }
-                    (sp - 1).pointee = .bool(!b)
                 case .lessLocalConstJump(let s, let k, let target):
                     var v = fp[Int(s)]
                     if case .cell(let c) = v { v = c.value }
@@ -244,98 +199,30 @@ extension Interpreter {
                     let v = sp.move()
                     guard case .bool(let b) = v else { throw MendError("a condition must be a bool, got \(v.typeName)") }
                     if !b { pc = Int(target) }
-                case .andJump(let target):
-                    guard case .bool(let b) = (sp - 1).pointee else {
-                        throw MendError("'and' needs bools, got \((sp - 1).pointee.typeName)")
-                    }
-                    if b { sp -= 1; sp.deinitialize(count: 1) } else { pc = Int(target) }
-                case .orJump(let target):
-                    guard case .bool(let b) = (sp - 1).pointee else {
-                        throw MendError("'or' needs bools, got \((sp - 1).pointee.typeName)")
-                    }
-                    if b { pc = Int(target) } else { sp -= 1; sp.deinitialize(count: 1) }
-                case .checkBool:
-                    guard case .bool = (sp - 1).pointee else {
-                        throw MendError("'and'/'or' need bools, got \((sp - 1).pointee.typeName)")
-                    }
-                case .makeList(let n):
-                    let count = Int(n)
-                    let items = Array(UnsafeBufferPointer(start: sp - count, count: count))
-                    sp -= count
-                    sp.deinitialize(count: count)
-                    sp.initialize(to: .list(ListRef(items)))
-                    sp += 1
-                case .makeMap(let n):
-                    let count = Int(n)
-                    let m = MapRef()
-                    m.entries.reserveCapacity(count)
-                    var p = sp - 2 * count
-                    for _ in 0..<count {
-                        guard let key = MapKey(p.pointee) else {
-                            throw MendError("a \(p.pointee.typeName) cannot be a map key")
-                        }
-                        m.entries[key] = (p + 1).pointee
-                        p += 2
-                    }
-                    sp -= 2 * count
-                    sp.deinitialize(count: 2 * count)
-                    sp.initialize(to: .map(m))
-                    sp += 1
-                case .interpolate(let n):
-                    let count = Int(n)
-                    var text = ""
-                    for k in 0..<count {
-                        if case .string(let s) = (sp - count + k).pointee { text += s } else { text += (sp - count + k).pointee.display }
-                    }
-                    sp -= count
-                    sp.deinitialize(count: count)
-                    sp.initialize(to: .string(text))
-                    sp += 1
-                case .getMember(let k):
-                    (sp - 1).pointee = try getMember((sp - 1).pointee, proto.source.names[Int(k)])
-                case .setMember(let k):
-                    sp -= 1
-                    let value = sp.move()
-                    sp -= 1
-                    let object = sp.move()
-                    let name = proto.source.names[Int(k)]
-                    guard case .map(let m) = object else {
-                        throw MendError("cannot set '\(name)' on a \(object.typeName): only maps have keys")
-                    }
-                    m[name] = value
-                case .getIndex:
-                    sp -= 1
-                    let index = sp.move()
-                    (sp - 1).pointee = try getIndex((sp - 1).pointee, index)
-                case .setIndex:
-                    sp -= 1
-                    let value = sp.move()
-                    sp -= 1
-                    let index = sp.move()
-                    sp -= 1
-                    let object = sp.move()
-                    try setIndex(object, index, value)
                 case .call(let n):
                     let argc = Int(n)
                     let calleeFp = sp - argc
-                    let result: Value
-                    if case .function(.closure(let c)) = (calleeFp - 1).pointee, argc == c.proto.parameterCount,
-                       argc == c.proto.requiredCount {
-                        // The common case, without the general call's argument checks.
+                    if case .function(.closure(let c)) = (calleeFp - 1).pointee, argc == c.parameterCount,
+                       argc == c.requiredCount {
+                        let result: Value
                         do {
                             result = try execute(c, fp: calleeFp, argc: argc)
                         } catch {
                             sp = calleeFp
-                            throw addTrace(error, (calleeFp - 1).pointee, proto.spans[pc - 1])
+                            throw addTrace(error, .function(.closure(c)), closure.proto.spans[pc - 1])
                         }
-                    } else {
-                        let callee = (calleeFp - 1).pointee
-                        do {
-                            result = try callValue(callee, fp: calleeFp, argc: argc, labels: nil)
-                        } catch {
-                            sp = calleeFp
-                            throw addTrace(error, callee, proto.spans[pc - 1])
-                        }
+                        sp = calleeFp - 1
+                        sp.pointee = result
+                        sp += 1
+                        continue
+                    }
+                    let callee = (calleeFp - 1).pointee
+                    let result: Value
+                    do {
+                        result = try callValue(callee, fp: calleeFp, argc: argc, labels: nil)
+                    } catch {
+                        sp = calleeFp
+                        throw addTrace(error, callee, closure.proto.spans[pc - 1])
                     }
                     sp = calleeFp - 1
                     sp.pointee = result
@@ -343,102 +230,55 @@ extension Interpreter {
                 case .callGlobal(let s, let n):
                     let argc = Int(n)
                     let calleeFp = sp - argc
+                    if case .function(.closure(let c)) = globals[Int(s)], argc == c.parameterCount,
+                       argc == c.requiredCount {
+                        let result: Value
+                        do {
+                            result = try execute(c, fp: calleeFp, argc: argc)
+                        } catch {
+                            sp = calleeFp
+                            throw addTrace(error, .function(.closure(c)), closure.proto.spans[pc - 1])
+                        }
+                        sp = calleeFp
+                        sp.initialize(to: result)
+                        sp += 1
+                        continue
+                    }
+                    let callee = globals[Int(s)]
                     let result: Value
                     do {
-                        if case .function(.closure(let c)) = globals[Int(s)], argc == c.proto.parameterCount,
-                           argc == c.proto.requiredCount {
-                            result = try execute(c, fp: calleeFp, argc: argc)
-                        } else {
-                            result = try callValue(globals[Int(s)], fp: calleeFp, argc: argc, labels: nil)
-                        }
+                        result = try callValue(callee, fp: calleeFp, argc: argc, labels: nil)
                     } catch {
                         sp = calleeFp
-                        throw addTrace(error, globals[Int(s)], proto.spans[pc - 1])
+                        throw addTrace(error, callee, closure.proto.spans[pc - 1])
                     }
                     sp = calleeFp
                     sp.initialize(to: result)
                     sp += 1
-                case .callLabelled(let k):
-                    let labels = proto.source.labelSets[Int(k)]
-                    let argc = labels.count
-                    let calleeFp = sp - argc
-                    let callee = (calleeFp - 1).pointee
-                    let result: Value
-                    do {
-                        result = try callValue(callee, fp: calleeFp, argc: argc, labels: labels)
-                    } catch {
-                        sp = calleeFp
-                        throw addTrace(error, callee, proto.spans[pc - 1])
-                    }
-                    sp = calleeFp - 1
-                    sp.pointee = result
-                    sp += 1
                 case .callBuiltin(let k, let n):
                     let argc = Int(n)
-                    let b = proto.builtins[Int(k)]
+                    let b = closure.proto.builtins[Int(k)]
                     let result = try callBuiltin(b, args: sp - argc, argc: argc, labels: nil, receiver: .null)
                     sp -= argc
                     sp.deinitialize(count: argc)
                     sp.initialize(to: result)
                     sp += 1
-                case .callMethod(let k, let l):
-                    let labels = proto.source.labelSets[Int(l)]
-                    let argc = labels.count
-                    let name = proto.source.names[Int(k)]
-                    let receiverPtr = sp - argc - 1
-                    let receiver = receiverPtr.pointee
-                    if case .map(let m) = receiver {
-                        guard let f = m[name] else {
-                            throw MendError("no key \"\(name)\" in map" + Suggest.hint(for: name, in: m.entries.keys.compactMap { if case .string(let s) = $0 { s } else { nil } }))
-                        }
-                        receiverPtr.pointee = f
-                        let result: Value
-                        do {
-                            result = try callValue(f, fp: sp - argc, argc: argc, labels: labels.contains { $0 != nil } ? labels : nil)
-                        } catch {
-                            sp -= argc
-                            throw addTrace(error, f, proto.spans[pc - 1])
-                        }
-                        sp = receiverPtr
-                        sp.pointee = result
-                        sp += 1
-                    } else {
-                        let b = try method(name, of: receiver)
-                        let result = try callBuiltin(b, args: sp - argc, argc: argc,
-                                                     labels: labels.contains { $0 != nil } ? labels : nil, receiver: receiver)
-                        sp -= argc
-                        sp.deinitialize(count: argc)
-                        (sp - 1).pointee = result
+                case .return, .returnNil, .returnLocal:
+                    var result: Value
+                    switch instr {
+                    case .return:
+                        sp -= 1
+                        result = sp.move()
+                    case .returnLocal(let s):
+                        result = fp[Int(s)]
+                        if case .cell(let c) = result { result = c.value }
+                    default:
+                        result = .null
                     }
-                case .closure(let k):
-                    let child = proto.functions[Int(k)]
-                    var cells: [Cell] = []
-                    cells.reserveCapacity(child.source.captures.count)
-                    for capture in child.source.captures {
-                        guard case .cell(let c) = fp[Int(capture.sourceSlot)] else {
-                            throw MendError("internal error: captured slot \(capture.sourceSlot) holds no cell")
-                        }
-                        cells.append(c)
-                    }
-                    sp.initialize(to: .function(.closure(Closure(proto: child, cells: cells))))
-                    sp += 1
-                case .return:
-                    sp -= 1
-                    let result = sp.move()
                     releaseRange(fp, sp)
+                    if let h = handlers.last, h.depth == depth { dropHandlers() }
+                    depth -= 1
                     return result
-                case .returnNil:
-                    releaseRange(fp, sp)
-                    return .null
-                case .defaultArg(let s, let target):
-                    var v = fp[Int(s)]
-                    if case .cell(let c) = v, c !== absentCell { v = c.value }
-                    if !v.isAbsent { pc = Int(target) }
-                case .forPrep(let s, let pairs):
-                    sp -= 1
-                    let iterable = sp.move()
-                    fp[Int(s)] = .list(try iterationItems(iterable, pairs: pairs == 1))
-                    fp[Int(s) + 1] = .int(0)
                 case .forNext(let s, let target):
                     guard case .list(let items) = fp[Int(s)], case .int(let i) = fp[Int(s) + 1] else {
                         throw MendError("internal error: loop state")
@@ -450,16 +290,6 @@ extension Interpreter {
                     } else {
                         pc = Int(target)
                     }
-                case .rangePrep(let s):
-                    sp -= 3
-                    let start = sp.move(), end = (sp + 1).move(), step = (sp + 2).move()
-                    guard case .int(let a) = start, case .int(let b) = end, case .int(let c) = step else {
-                        throw MendError("range() takes ints, got \(start.typeName), \(end.typeName), \(step.typeName)")
-                    }
-                    if c == 0 { throw MendError("range() step cannot be 0") }
-                    fp[Int(s)] = .int(a)
-                    fp[Int(s) + 1] = .int(b)
-                    fp[Int(s) + 2] = .int(c)
                 case .rangeNext(let s, let target):
                     guard case .int(let current) = fp[Int(s)], case .int(let end) = fp[Int(s) + 1],
                           case .int(let step) = fp[Int(s) + 2] else {
@@ -473,81 +303,52 @@ extension Interpreter {
                     } else {
                         pc = Int(target)
                     }
-                case .unpack2:
-                    sp -= 1
-                    let v = sp.move()
-                    guard case .list(let l) = v, l.items.count == 2 else {
-                        throw MendError("expected a pair to unpack, got \(v.typeName)")
-                    }
-                    sp.initialize(to: l.items[0])
-                    sp += 1
-                    sp.initialize(to: l.items[1])
-                    sp += 1
-                case .tryBegin(let target):
-                    handlers.append(Handler(target: Int(target), stackHeight: sp - fp))
-                case .tryEnd:
-                    handlers.removeLast()
-                case .assert(let k):
-                    let info = proto.source.asserts[Int(k)]
-                    var message: Value?
-                    if info.hasMessage { sp -= 1; message = sp.move() }
-                    sp -= 1
-                    let condition = sp.move()
-                    try assertion(info, condition, message, fp: fp)
-                case .step(let k):
-                    let info = proto.source.steps[Int(k)]
-                    let count = 2 + (info.hasWhen ? 1 : 0) + (info.hasTimeout ? 1 : 0) + (info.hasConfirm ? 1 : 0)
-                        + (info.hasRollback ? 1 : 0)
-                    var values = Array(UnsafeBufferPointer(start: sp - count, count: count))
-                    sp -= count
-                    sp.deinitialize(count: count)
-                    let savedTop = top
-                    top = sp
-                    defer { top = savedTop }
-                    let name = values.removeFirst()
-                    let when = info.hasWhen ? values.removeFirst() : nil
-                    let timeout = info.hasTimeout ? values.removeFirst() : nil
-                    let confirm = info.hasConfirm ? values.removeFirst() : nil
-                    let body = values.removeFirst()
-                    let rollback = info.hasRollback ? values.removeFirst() : nil
-                    try runStep(info, name: name, when: when, timeout: timeout, confirm: confirm, body: body,
-                                rollback: rollback)
-                    sp.initialize(to: .null)
-                    sp += 1
-                case .importModule(let k):
-                    let savedTop = top
-                    top = sp
-                    defer { top = savedTop }
-                    let module = try importModule(proto.source.imports[Int(k)], from: proto.module.file,
-                                                  span: proto.spans[pc - 1])
-                    sp.initialize(to: module)
-                    sp += 1
-                case .param(let k):
-                    let info = proto.source.params[Int(k)]
-                    (sp - 1).pointee = try paramValue(info, default: (sp - 1).pointee)
-                case .runbookTitle:
-                    sp -= 1
-                    title = sp.move().display
+                default:
+                    try executeRare(instr, closure.proto, fp: fp, sp: &sp, pc: &pc)
                 }
             } catch var error {
-                if var e = error as? MendError {
-                    if e.span == nil { e.span = proto.spans[pc - 1] }
+                if var e = error as? MendError, e.span == nil {
+                    e.span = closure.proto.spans[pc - 1]
                     error = e
-                    if let h = handlers.popLast() {
-                        let height = fp + h.stackHeight
-                        if sp > height {
-                            height.deinitialize(count: sp - height)
-                            sp = height
-                        }
-                        sp.initialize(to: errorValue(e))
-                        sp += 1
-                        pc = h.target
-                        continue
-                    }
                 }
-                fp.deinitialize(count: sp - fp)
+                if let e = error as? MendError, let h = handlers.last, h.depth == depth {
+                    handlers.removeLast()
+                    let height = fp + h.stackHeight
+                    if sp > height {
+                        releaseRange(height, sp)
+                        sp = height
+                    }
+                    sp.initialize(to: errorValue(e))
+                    sp += 1
+                    pc = h.target
+                    continue
+                }
+                releaseRange(fp, sp)
+                depth -= 1
                 throw error
             }
         }
+    }
+
+    /// Checks the limits, counts the call and sets up a frame's slots; returns the frame's stack top.
+    @inline(__always)
+    func enterFrame(_ closure: Closure, fp: UnsafeMutablePointer<Value>, argc: Int) throws -> UnsafeMutablePointer<Value> {
+        guard depth < maxCallDepth, fp + closure.frameSize <= stackEnd else {
+            releaseRange(fp, fp + argc)
+            throw MendError("recursion too deep (more than \(maxCallDepth) nested calls)")
+        }
+        depth += 1
+        if argc < closure.parameterCount {
+            (fp + argc).initialize(repeating: absentValue, count: closure.parameterCount - argc)
+        }
+        if closure.slotCount > closure.parameterCount {
+            (fp + closure.parameterCount).initialize(repeating: .null, count: closure.slotCount - closure.parameterCount)
+        }
+        if closure.hasCaptures {
+            for (k, capture) in closure.proto.captures.enumerated() {
+                fp[Int(capture.targetSlot)] = .cell(closure.cells[k])
+            }
+        }
+        return fp + closure.slotCount
     }
 }

@@ -13,6 +13,10 @@ public struct Parser {
     /// In `if`/`while`/`for`/`step` headers a `{` opens the block, not a map literal.
     private var noBraceLiteral = false
     private var stepDepth = 0
+    /// Above 0 while parsing the expression of a `${…}`: its end is the `}`, not the end of the input.
+    private var interpolationDepth = 0
+    /// Where the innermost enclosing step starts, for "a step cannot contain another step".
+    private var enclosingStep = 0
     /// Set when nesting went too deep: the rest of the file is not parsed.
     private var abandoned = false
 
@@ -39,7 +43,10 @@ public struct Parser {
             _ = try parse(file)
             return false
         } catch {
-            return error.items.contains { $0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated") }
+            return error.items.contains {
+                $0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated")
+                    || $0.message.hasSuffix("found the end of the input")
+            }
         }
     }
 
@@ -67,8 +74,40 @@ public struct Parser {
     }
 
     private mutating func fail(_ t: Token, _ message: String) -> Abort {
-        record(Diagnostic(span(t), message))
+        // The lexer already reported an invalid token: one mistake, one diagnostic.
+        if !t.isInvalid { record(Diagnostic(errorSpan(t), message)) }
         return Abort()
+    }
+
+    /// Where an error at `t` points: at the token, or for the end of the input just after the
+    /// last token, so the line shown is the one that is unfinished rather than an empty one.
+    private func errorSpan(_ t: Token) -> Span {
+        guard t.isEOF else { return span(t) }
+        var k = pos
+        while k >= 0, k < tokens.count, tokens[k].isEOF || tokens[k].isNewline { k -= 1 }
+        guard k >= 0, k < tokens.count else { return span(t) }
+        return Span(file, tokens[k].end, tokens[k].end)
+    }
+
+    /// ` (is the '[' at 3:9 missing its ']'?)` when the token that broke a bracketed list starts a
+    /// later line: the bracket was most likely left open.
+    private func unclosedHint(_ open: Token, _ close: String) -> String {
+        guard pos > 0, tokens[pos - 1].isNewline || tok.isEOF else { return "" }
+        let (line, col) = file.location(of: open.start)
+        return " (is the '\(file.decode(open.start, open.end))' at \(line):\(col) missing its '\(close)'?)"
+    }
+
+    /// "a number" is vague in "expected …, found a number": show the literal itself when short.
+    private func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .int, .float, .duration, .size:
+            let text = file.decode(t.start, t.end)
+            return text.count <= 20 ? "'\(text)'" : t.describe
+        case .eof where interpolationDepth > 0:
+            return "the '}' that ends the interpolation"
+        default:
+            return t.describe
+        }
     }
 
     private mutating func record(_ d: Diagnostic) {
@@ -76,7 +115,7 @@ public struct Parser {
     }
 
     private mutating func expect(_ p: Punct, _ context: String) throws(Abort) -> Token {
-        guard tok.isPunct(p) else { throw fail(tok, "expected '\(p.rawValue)' \(context), found \(tok.describe)") }
+        guard tok.isPunct(p) else { throw fail(tok, "expected '\(p.rawValue)' \(context), found \(describe(tok))") }
         return advance()
     }
 
@@ -84,10 +123,13 @@ public struct Parser {
         while tok.isNewline { advance() }
     }
 
+    /// Counts one level of nesting (a bracket, block, function, interpolation, unary operator or
+    /// a binary operator of a chain); past ``maxDepth`` the parse stops.
     private mutating func enter(_ t: Token) throws(Abort) {
         depth += 1
         if depth > Parser.maxDepth {
-            record(Diagnostic(span(t), "nesting is too deep (more than \(Parser.maxDepth) levels)"))
+            record(Diagnostic(errorSpan(t), "too deeply nested: more than \(Parser.maxDepth) levels of brackets, blocks and operators "
+                              + "(split the expression with 'let', or the code into functions)"))
             // Nothing sensible can follow: stop the whole parse.
             abandoned = true
             pos = tokens.count - 1
@@ -124,16 +166,18 @@ public struct Parser {
         let startDepth = depth
         let savedNoBrace = noBraceLiteral
         let savedStepDepth = stepDepth
+        let savedEnclosingStep = enclosingStep
         do {
             let s = try parseStatement()
             if !(tok.isNewline || tok.isPunct(.semicolon) || tok.isPunct(.rbrace) || tok.isEOF) {
-                throw fail(tok, "expected the end of the statement, found \(tok.describe)")
+                throw fail(tok, "expected the end of the statement, found \(describe(tok)) (put one statement per line, or separate them with ';')")
             }
             return s
         } catch {
             depth = startDepth
             noBraceLiteral = savedNoBrace
             stepDepth = savedStepDepth
+            enclosingStep = savedEnclosingStep
             synchronize()
             return nil
         }
@@ -156,7 +200,7 @@ public struct Parser {
     private mutating func parseBlock(_ context: String) throws(Abort) -> Block {
         let open = tok
         guard open.isPunct(.lbrace) else {
-            throw fail(tok, "expected '{' to open \(context), found \(tok.describe)")
+            throw fail(tok, "expected '{' to open \(context), found \(describe(tok))")
         }
         try enter(open)
         defer { leave() }
@@ -169,8 +213,8 @@ public struct Parser {
         while !tok.isPunct(.rbrace) {
             if tooManyErrors { throw Abort() }
             if tok.isEOF {
-                let (line, col) = file.location(of: open.start)
-                throw fail(tok, "unterminated block: the '{' at \(line):\(col) is never closed")
+                record(Diagnostic(span(open), "unterminated block: the '{' opening \(context) is never closed"))
+                throw Abort()
             }
             if let s = parseStatementRecovering() { statements.append(s) }
             skipSeparators()
@@ -204,7 +248,7 @@ public struct Parser {
                 advance()
                 names.append(try parseName("after ','"))
             }
-            guard tok.isKeyword(.in) else { throw fail(tok, "expected 'in' in the 'for' loop, found \(tok.describe)") }
+            guard tok.isKeyword(.in) else { throw fail(tok, "expected 'in' in the 'for' loop, found \(describe(tok))") }
             advance()
             let iterable = try parseHeaderExpression()
             let body = try parseBlock("the body of the 'for' loop")
@@ -230,8 +274,9 @@ public struct Parser {
         case .keyword(.try):
             advance()
             let body = try parseBlock("the 'try' block")
+            _ = continuesOnNextLine("catch", { $0.isKeyword(.catch) })
             guard tok.isKeyword(.catch) else {
-                throw fail(tok, "expected 'catch' after the 'try' block (on the same line as its '}'), found \(tok.describe)")
+                throw fail(tok, "expected 'catch' after the 'try' block, found \(describe(tok)) (write '} catch e {' on one line)")
             }
             advance()
             var errorName: (String, Span)?
@@ -264,11 +309,11 @@ public struct Parser {
         case .keyword(.step):
             return try parseStep()
         case .keyword(.else):
-            throw fail(t, "'else' must follow the '}' of an 'if' block on the same line")
+            throw fail(t, "'else' without an 'if': it must follow the '}' of an 'if' block, on the same line")
         case .keyword(.catch):
-            throw fail(t, "'catch' must follow the '}' of a 'try' block on the same line")
+            throw fail(t, "'catch' without a 'try': it must follow the '}' of a 'try' block, on the same line")
         case .identifier("rollback") where peek().isPunct(.lbrace):
-            throw fail(t, "'rollback' must follow the '}' of a step on the same line")
+            throw fail(t, "'rollback' without a step: it must follow the '}' of a step's body, on the same line")
         default:
             let target = try parseExpression()
             if tok.isPunct(.assign) {
@@ -288,6 +333,21 @@ public struct Parser {
         }
     }
 
+    /// `}` newline `else`: reports that `else` (`catch`, `rollback`) must stand on the line of the
+    /// `}`, then goes on as if it did, so the rest of the statement still parses. True if it did so.
+    private mutating func continuesOnNextLine(_ word: String, _ matches: (Token) -> Bool) -> Bool {
+        guard tok.isNewline else { return false }
+        var k = pos
+        while k < tokens.count - 1, tokens[k].isNewline { k += 1 }
+        guard matches(tokens[k]) else { return false }
+        if word == "rollback", !tokens[min(k + 1, tokens.count - 1)].isPunct(.lbrace) { return false }
+        pos = k
+        var written = "} \(word) {"
+        if word == "catch", case .identifier(let name) = peek().kind { written = "} catch \(name) {" }
+        record(Diagnostic(span(tok), "'\(word)' must be on the same line as the '}' before it: write '\(written)'"))
+        return true
+    }
+
     private mutating func parseName(_ context: String) throws(Abort) -> (String, Span) {
         if case .identifier(let name) = tok.kind {
             let t = advance()
@@ -296,7 +356,7 @@ public struct Parser {
         if case .keyword(let k) = tok.kind {
             throw fail(tok, "'\(k.rawValue)' is a reserved word and cannot be used as a name")
         }
-        throw fail(tok, "expected a name \(context), found \(tok.describe)")
+        throw fail(tok, "expected a name \(context), found \(describe(tok))")
     }
 
     private mutating func parseIf() throws(Abort) -> Stmt {
@@ -306,7 +366,7 @@ public struct Parser {
         var otherwise: Block?
         let cond = try parseHeaderExpression()
         branches.append((cond, try parseBlock("the 'if' block")))
-        while tok.isKeyword(.else) {
+        while continuesOnNextLine("else", { $0.isKeyword(.else) }) || tok.isKeyword(.else) {
             advance()
             if tok.isKeyword(.if) {
                 advance()
@@ -327,6 +387,10 @@ public struct Parser {
             throw fail(tok, "expected a plain string path after 'import', e.g. import \"std/list\"")
         }
         let pathToken = advance()
+        guard ["std/", "./", "../", "/"].contains(where: { path.hasPrefix($0) }) else {
+            throw fail(pathToken, "an import path starts with std/ (a standard module), ./ or ../ (a file beside this one) "
+                       + "or /: write import \"./\(path)\" for a file")
+        }
         var alias: String
         var aliasSpan: Span
         if tok.isWord("as") {
@@ -354,7 +418,8 @@ public struct Parser {
         advance()
         let (name, nameSpan) = try parseName("after 'param'")
         guard tok.isPunct(.assign) else {
-            throw fail(tok, "a param needs a default that sets its type: param \(name) = …")
+            record(Diagnostic(nameSpan, "param '\(name)' needs a default value, which also sets its type: param \(name) = …"))
+            throw Abort()
         }
         advance()
         skipNewlines()
@@ -376,7 +441,8 @@ public struct Parser {
     private mutating func parseStep() throws(Abort) -> Stmt {
         let stepToken = advance()
         if stepDepth > 0 {
-            throw fail(stepToken, "a step cannot contain another step")
+            let (line, col) = file.location(of: enclosingStep)
+            throw fail(stepToken, "a step cannot contain another step (this one is inside the step at \(line):\(col))")
         }
         let name = try parseHeaderExpression()
         var when: Expr?, timeout: Expr?, confirm: Expr?
@@ -396,12 +462,16 @@ public struct Parser {
             }
         }
         guard tok.isPunct(.lbrace) else {
-            throw fail(tok, "expected '{' to open the step's body (modifiers: when, timeout, confirm), found \(tok.describe)")
+            throw fail(tok, "expected '{' to open the step's body (modifiers: when, timeout, confirm), found \(describe(tok))")
         }
         stepDepth += 1
+        let savedEnclosingStep = enclosingStep
+        enclosingStep = stepToken.start
+        defer { enclosingStep = savedEnclosingStep }
         let body: Block
         do { body = try parseBlock("the step's body") } catch { stepDepth -= 1; throw error }
         var rollback: Block?
+        _ = continuesOnNextLine("rollback", { $0.isWord("rollback") })
         if tok.isWord("rollback") {
             advance()
             do { rollback = try parseBlock("the rollback block") } catch { stepDepth -= 1; throw error }
@@ -414,6 +484,8 @@ public struct Parser {
     // MARK: functions
 
     private mutating func parseFunctionRest(name: String?, nameSpan: Span, start: Int) throws(Abort) -> FunctionDecl {
+        try enter(Token(kind: .keyword(.fn), start: start, end: start + 2))
+        defer { leave() }
         _ = try expect(.lparen, "to start the parameter list")
         var params: [ParamDecl] = []
         skipNewlines()
@@ -424,12 +496,13 @@ public struct Parser {
                 advance()
                 def = try parseExpression()
             } else if params.last?.defaultValue != nil {
-                throw fail(tok, "parameter '\(pname)' needs a default: it follows one that has a default")
+                record(Diagnostic(pspan, "parameter '\(pname)' needs a default value: it follows a parameter that has one"))
+                throw Abort()
             }
             params.append(ParamDecl(name: pname, span: pspan, defaultValue: def))
             skipNewlines()
             if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rparen) {
-                throw fail(tok, "expected ',' or ')' in the parameter list, found \(tok.describe)")
+                throw fail(tok, "expected ',' or ')' in the parameter list, found \(describe(tok))")
             }
         }
         advance()
@@ -447,7 +520,10 @@ public struct Parser {
             let savedStep = stepDepth
             stepDepth = 0
             defer { stepDepth = savedStep }
-            body = try parseBlock("the function body (or '=> expression')")
+            guard tok.isPunct(.lbrace) else {
+                throw fail(tok, "expected '{' or '=>' to start the function body, found \(describe(tok))")
+            }
+            body = try parseBlock("the function body")
         }
         return FunctionDecl(name: name, nameSpan: nameSpan, params: params, body: body, span: span(from: start))
     }
@@ -462,9 +538,7 @@ public struct Parser {
     }
 
     private mutating func parseExpression() throws(Abort) -> Expr {
-        try enter(tok)
-        defer { leave() }
-        return try parseOr()
+        try parseOr()
     }
 
     private mutating func parseOr() throws(Abort) -> Expr {
@@ -597,14 +671,21 @@ public struct Parser {
                 e = Expr(.call(e, args), span(from: e.span.start))
             } else if tok.isPunct(.lbracket) {
                 try enter(tok)
-                advance()
+                let open = advance()
                 let saved = noBraceLiteral
                 noBraceLiteral = false
                 skipNewlines()
                 let index = try parseExpression()
                 skipNewlines()
                 noBraceLiteral = saved
-                _ = try expect(.rbracket, "to close the index")
+                guard tok.isPunct(.rbracket) else {
+                    if tok.isEOF {
+                        record(Diagnostic(span(open), "unterminated index: this '[' is never closed"))
+                        throw Abort()
+                    }
+                    throw fail(tok, "expected ']' to close the index, found \(describe(tok))" + unclosedHint(open, "]"))
+                }
+                advance()
                 e = Expr(.index(e, index), span(from: e.span.start))
             } else if tok.isPunct(.dot) {
                 try enter(tok)
@@ -615,7 +696,7 @@ public struct Parser {
                 switch nameTok.kind {
                 case .identifier(let n): name = n
                 case .keyword(let k): name = k.rawValue
-                default: throw fail(nameTok, "expected a member name after '.', found \(nameTok.describe)")
+                default: throw fail(nameTok, "expected a member name after '.', found \(describe(nameTok))")
                 }
                 advance()
                 e = Expr(.member(e, name, span(nameTok)), span(from: e.span.start))
@@ -635,8 +716,8 @@ public struct Parser {
         skipNewlines()
         while !tok.isPunct(.rparen) {
             if tok.isEOF {
-                let (line, col) = file.location(of: open.start)
-                throw fail(tok, "unterminated call: the '(' at \(line):\(col) is never closed")
+                record(Diagnostic(span(open), "unterminated call: this '(' is never closed"))
+                throw Abort()
             }
             let start = tok.start
             var label: String?
@@ -656,7 +737,7 @@ public struct Parser {
             args.append(CallArgument(label: label, value: value, span: span(from: start)))
             skipNewlines()
             if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rparen) {
-                throw fail(tok, "expected ',' or ')' in the argument list, found \(tok.describe)")
+                throw fail(tok, "expected ',' or ')' in the argument list, found \(describe(tok))" + unclosedHint(open, ")"))
             }
         }
         advance()
@@ -696,10 +777,10 @@ public struct Parser {
             skipNewlines()
             guard tok.isPunct(.rparen) else {
                 if tok.isEOF {
-                    let (line, col) = file.location(of: t.start)
-                    throw fail(tok, "unterminated parenthesis: the '(' at \(line):\(col) is never closed")
+                    record(Diagnostic(span(t), "unterminated parenthesis: this '(' is never closed"))
+                    throw Abort()
                 }
-                throw fail(tok, "expected ')' to close the parenthesis, found \(tok.describe)")
+                throw fail(tok, "expected ')' to close the parenthesis, found \(describe(tok))" + unclosedHint(t, ")"))
             }
             advance()
             return inner
@@ -714,13 +795,13 @@ public struct Parser {
             skipNewlines()
             while !tok.isPunct(.rbracket) {
                 if tok.isEOF {
-                    let (line, col) = file.location(of: t.start)
-                    throw fail(tok, "unterminated list: the '[' at \(line):\(col) is never closed")
+                    record(Diagnostic(span(t), "unterminated list: this '[' is never closed"))
+                    throw Abort()
                 }
                 items.append(try parseExpression())
                 skipNewlines()
                 if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rbracket) {
-                    throw fail(tok, "expected ',' or ']' in the list, found \(tok.describe)")
+                    throw fail(tok, "expected ',' or ']' in the list, found \(describe(tok))" + unclosedHint(t, "]"))
                 }
             }
             advance()
@@ -728,13 +809,17 @@ public struct Parser {
         case .punct(.lbrace) where !noBraceLiteral:
             return try parseMap()
         case .punct(.lbrace):
-            throw fail(t, "expected an expression before '{' (a map literal here needs parentheses)")
+            throw fail(t, "expected an expression, found '{' (in this header a '{' opens the block: put a map literal in parentheses, ({…}))")
+        case .invalid:
+            // Already reported by the lexer; parse on as if it were a value.
+            advance()
+            return Expr(.literal(.null), s)
         case .keyword(let k):
             throw fail(t, "expected an expression, found the keyword '\(k.rawValue)'")
         case .eof:
-            throw fail(t, "expected an expression, found the end of the input")
+            throw fail(t, "expected an expression, found \(describe(t))")
         default:
-            throw fail(t, "expected an expression, found \(t.describe)")
+            throw fail(t, "expected an expression, found \(describe(t))")
         }
     }
 
@@ -750,8 +835,8 @@ public struct Parser {
         skipNewlines()
         while !tok.isPunct(.rbrace) {
             if tok.isEOF {
-                let (line, col) = file.location(of: open.start)
-                throw fail(tok, "unterminated map: the '{' at \(line):\(col) is never closed")
+                record(Diagnostic(span(open), "unterminated map: this '{' is never closed"))
+                throw Abort()
             }
             let key: MapEntryKey
             switch tok.kind {
@@ -767,7 +852,8 @@ public struct Parser {
             case .int, .float, .duration, .size, .keyword(.true), .keyword(.false):
                 key = .expr(try parsePrimary())
             default:
-                throw fail(tok, "expected a map key (name, \"string\", number or (expression)) followed by ':', found \(tok.describe)")
+                throw fail(tok, "expected a map key (name, \"string\", number or (expression)) followed by ':', found \(describe(tok))"
+                           + unclosedHint(open, "}"))
             }
             _ = try expect(.colon, "after the map key")
             skipNewlines()
@@ -775,7 +861,7 @@ public struct Parser {
             entries.append((key, value))
             skipNewlines()
             if tok.isPunct(.comma) { advance(); skipNewlines() } else if !tok.isPunct(.rbrace) {
-                throw fail(tok, "expected ',' or '}' in the map, found \(tok.describe)")
+                throw fail(tok, "expected ',' or '}' in the map, found \(describe(tok))" + unclosedHint(open, "}"))
             }
         }
         advance()
@@ -801,6 +887,8 @@ public struct Parser {
 
     /// Parses the expression of a `${…}` in place, with the same depth budget.
     private mutating func parseEmbedded(_ start: Int, _ end: Int) throws(Abort) -> Expr {
+        try enter(Token(kind: .punct(.lbrace), start: start - 2, end: start))
+        defer { leave() }
         let (sub, lexErrors) = Lexer.tokenize(file, start: start, end: end)
         for d in lexErrors { record(d) }
         if !lexErrors.isEmpty { throw Abort() }
@@ -808,14 +896,16 @@ public struct Parser {
         tokens = sub.filter { !$0.isNewline }
         pos = 0
         noBraceLiteral = false
+        interpolationDepth += 1
         defer {
+            interpolationDepth -= 1
             tokens = savedTokens
             pos = savedPos
             noBraceLiteral = savedNoBrace
         }
         let e = try parseExpression()
         if !tok.isEOF {
-            throw fail(tok, "unexpected \(tok.describe) in the interpolation")
+            throw fail(tok, "unexpected \(describe(tok)) in the interpolation")
         }
         return e
     }

@@ -26,7 +26,7 @@ public final class SourceFile: @unchecked Sendable {
         while i < n {
             let b = bytes[i]
             if b == 0 {
-                return Diagnostic(Span(self, i, i + 1), "the file contains a NUL byte")
+                return Diagnostic(Span(self, i, i + 1), "the file contains a NUL byte: a runbook is text")
             }
             if b < 0x80 { i += 1; continue }
             let len: Int
@@ -52,13 +52,20 @@ public final class SourceFile: @unchecked Sendable {
 
     private func invalidUTF8(at offset: Int) -> Diagnostic {
         Diagnostic(Span(self, offset, offset + 1),
-                   "the file is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true)))")
+                   "the file is not valid UTF-8 (byte 0x\(String(bytes[offset], radix: 16, uppercase: true))): save it as UTF-8")
     }
 
     private func starts() -> [Int] {
         if let lineStarts { return lineStarts }
         var result = [0]
-        for (i, b) in bytes.enumerated() where b == 0x0A { result.append(i + 1) }
+        bytes.withUnsafeBufferPointer { buffer in
+            var i = 0
+            let n = buffer.count
+            while i < n {
+                if buffer[i] == 0x0A { result.append(i + 1) }
+                i += 1
+            }
+        }
         lineStarts = result
         return result
     }
@@ -78,12 +85,18 @@ public final class SourceFile: @unchecked Sendable {
 
     /// The text of the 1-based line `line`, without its newline.
     public func lineText(_ line: Int) -> String {
+        let (start, end) = lineRange(line)
+        return decode(start, end)
+    }
+
+    /// The byte range of the 1-based line `line`, without its line break (`\n` or `\r\n`).
+    public func lineRange(_ line: Int) -> (start: Int, end: Int) {
         let table = starts()
-        guard line >= 1, line <= table.count else { return "" }
+        guard line >= 1, line <= table.count else { return (bytes.count, bytes.count) }
         let start = table[line - 1]
         var end = line < table.count ? table[line] - 1 : bytes.count
         if end > start, bytes[end - 1] == 0x0D { end -= 1 }
-        return decode(start, max(start, end))
+        return (start, max(start, end))
     }
 
     /// Characters (as a reader counts them) in a byte range; invalid bytes count one each.

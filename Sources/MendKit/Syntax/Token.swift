@@ -23,6 +23,10 @@ enum TokenKind {
     case punct(Punct)
     case newline
     case eof
+    /// Text the lexer already reported as an error (a bad literal, an unterminated string, a stray
+    /// character). The parser accepts it where an expression may stand and reports nothing more
+    /// about it, so one mistake gives one diagnostic.
+    case invalid
 }
 
 enum Punct: String {
@@ -39,6 +43,7 @@ struct Token {
 
     var isNewline: Bool { if case .newline = kind { return true } else { return false } }
     var isEOF: Bool { if case .eof = kind { return true } else { return false } }
+    var isInvalid: Bool { if case .invalid = kind { return true } else { return false } }
 
     func isPunct(_ p: Punct) -> Bool {
         if case .punct(let q) = kind { return q == p }
@@ -68,6 +73,7 @@ struct Token {
         case .punct(let p): return "'\(p.rawValue)'"
         case .newline: return "the end of the line"
         case .eof: return "the end of the input"
+        case .invalid: return "an invalid token"
         }
     }
 }

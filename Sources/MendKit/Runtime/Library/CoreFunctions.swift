@@ -308,7 +308,7 @@ public enum CoreLibrary {
             Builtin(name: "print", variadic: true, doc: """
                 Writes its arguments to standard output, separated by spaces, and a newline.
                 Values print in display form: strings bare, everything else as in the REPL.
-                """, example: #"print("free:", 46.57GiB)  # prints free: 46.57GiB"#) { args in
+                """, example: #"print("free:", 50GB)  # prints free: 46.57GiB"#) { args in
                 args.context.printLine(args.rest.map(\.display).joined(separator: " "))
                 return .null
             },

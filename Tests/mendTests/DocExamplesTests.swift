@@ -1,0 +1,148 @@
+import MendKit
+import Testing
+
+/// A runnable example of docs/language.md: a ```mend block and the ```output block after it, if any.
+struct DocExample: Sendable, CustomTestStringConvertible {
+    /// The 1-based line of the first source line in the document.
+    let line: Int
+    let source: String
+    /// What `mend run` must print on stdout (empty when the block has no output block).
+    let output: String
+
+    var testDescription: String { "docs/language.md:\(line)" }
+}
+
+/// Reads the examples out of docs/language.md.
+enum LanguageDoc {
+    /// The repository root: this file is Tests/mendTests/DocExamplesTests.swift.
+    static let repositoryRoot: String = {
+        var path = #filePath
+        for _ in 0..<3 {
+            guard let slash = path.lastIndex(of: "/") else { break }
+            path = String(path[..<slash])
+        }
+        return path
+    }()
+
+    static let path = repositoryRoot + "/docs/language.md"
+
+    /// Every example, or nothing when the document cannot be read (a separate test reports that).
+    static let examples: [DocExample] = (try? readFile(path)).map { (try? parse($0)) ?? [] } ?? []
+
+    /// Splits Markdown into its ```mend blocks and their ```output blocks. Blocks with any other info
+    /// string (`mend-fragment`, …) are skipped.
+    static func parse(_ text: String) throws -> [DocExample] {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var examples: [DocExample] = []
+        var k = 0
+        /// The lines from `start` up to the closing fence; `k` ends after the fence.
+        func body(from start: Int) throws -> [String] {
+            var end = start
+            while end < lines.count, lines[end] != "```" { end += 1 }
+            guard end < lines.count else {
+                throw TestFailure(description: "docs/language.md:\(start): a code block is never closed")
+            }
+            k = end + 1
+            return Array(lines[start..<end])
+        }
+        while k < lines.count {
+            guard lines[k] == "```mend" else {
+                if lines[k].hasPrefix("```") {
+                    // Another kind of block: skip it whole, so its content is never read as a fence.
+                    _ = try body(from: k + 1)
+                } else {
+                    k += 1
+                }
+                continue
+            }
+            let first = k + 1
+            let source = try body(from: first)
+            var next = k
+            while next < lines.count, lines[next].allSatisfy({ $0 == " " || $0 == "\t" }) { next += 1 }
+            var output: [String] = []
+            if next < lines.count, lines[next] == "```output" {
+                output = try body(from: next + 1)
+            }
+            examples.append(DocExample(line: first + 1, source: source.map { $0 + "\n" }.joined(),
+                                       output: output.map { $0 + "\n" }.joined()))
+        }
+        return examples
+    }
+}
+
+@Suite("docs/language.md examples")
+struct DocExamplesTests {
+    @Test func theDocumentHasExamples() throws {
+        let text = try readFile(LanguageDoc.path)
+        let examples = try LanguageDoc.parse(text)
+        #expect(examples.count >= 20, "found only \(examples.count) ```mend blocks in \(LanguageDoc.path)")
+    }
+
+    @Test("each example runs and prints its output", arguments: LanguageDoc.examples)
+    func example(_ example: DocExample) throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.path + "/example.mend"
+        try writeFile(file, example.source)
+        let r = try MendBinary.run(["run", file])
+        #expect(r.status == 0, "exit \(r.status); stderr:\n\(r.stderr)\nsource:\n\(example.source)")
+        #expect(r.stdout == example.output, "stderr:\n\(r.stderr)")
+    }
+}
+
+/// A builtin's `example`, as the registry documents it.
+struct BuiltinExample: Sendable, CustomTestStringConvertible {
+    let name: String
+    let example: String
+    let changesHost: Bool
+
+    var testDescription: String { name }
+
+    /// Every core function, namespace member and method of the standard registry.
+    static let all: [BuiltinExample] = {
+        let registry = Registry.standard()
+        var builtins = Array(registry.functions.values)
+        for members in registry.namespaces.values { builtins += members.values }
+        for methods in registry.methods.values { builtins += methods.values }
+        return builtins
+            .map { BuiltinExample(name: $0.qualifiedName, example: $0.example, changesHost: $0.changesHost) }
+            .sorted { $0.name < $1.name }
+    }()
+}
+
+/// Keeps what examples print out of the test log.
+private final class CapturedOutput: OutputSink {
+    var standardOutputText = ""
+    var standardErrorText = ""
+    func standardOutput(_ text: String) { standardOutputText += text }
+    func standardError(_ text: String) { standardErrorText += text }
+}
+
+@Suite("builtin examples")
+struct BuiltinExamplesTests {
+    @Test func theRegistryHasBuiltins() {
+        #expect(BuiltinExample.all.count >= 30)
+    }
+
+    /// Each example runs without an error. Examples of host-changing builtins are only compiled
+    /// (as in the REPL, where they are allowed at the top level): a unit test must not change the host.
+    @Test("each builtin's example runs", arguments: BuiltinExample.all)
+    func example(_ builtin: BuiltinExample) throws {
+        try #require(!builtin.example.isEmpty, "\(builtin.name) has no example")
+        let output = CapturedOutput()
+        let interpreter = Interpreter(output: output)
+        do {
+            if builtin.changesHost {
+                let file = SourceFile(name: "<example of \(builtin.name)>", text: builtin.example)
+                _ = try interpreter.compile(file, options: CompileOptions(isInteractive: true, keepsLastValue: true))
+            } else {
+                _ = try interpreter.evaluate(builtin.example, name: "<example of \(builtin.name)>")
+            }
+        } catch let error as MendError {
+            Issue.record("\(builtin.name): \(builtin.example)\n\(error.rendered())")
+        } catch let diagnostics as Diagnostics {
+            Issue.record("\(builtin.name): \(builtin.example)\n\(diagnostics.rendered())")
+        } catch {
+            Issue.record("\(builtin.name): \(builtin.example)\n\(error)")
+        }
+    }
+}
