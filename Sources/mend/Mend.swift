@@ -11,6 +11,6 @@ struct Mend: ParsableCommand {
         64 usage error · 65 the runbook does not parse or check.
         """,
         version: MendVersion.text,
-        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, CheckCommand.self, EvalCommand.self, DocCommand.self, VersionCommand.self]
     )
 }

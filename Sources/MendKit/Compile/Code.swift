@@ -121,6 +121,8 @@ public struct ParamInfo {
     public let name: String
     public let secret: Bool
     public let span: Span
+    /// The default when it is a literal: its type lets a `--param` be checked before anything runs.
+    public let literalDefault: Literal?
 }
 
 /// Where a closure's captured cell comes from in the frame that creates it.
@@ -152,6 +154,8 @@ public final class FunctionCode {
     public internal(set) var slotCount: Int
     public internal(set) var maxStack = 0
     public internal(set) var captures: [Capture] = []
+    /// Names of the captured variables' slots, for "used before it is assigned".
+    public internal(set) var variableNames: [Int32: String] = [:]
     public let span: Span
     /// Step bodies and rollback blocks: `return` ends the step; they are not called by runbooks.
     public let isStepBody: Bool

@@ -188,7 +188,8 @@ extension Compiler {
             } else {
                 if positional >= names.count, !variadic {
                     let count = args.filter { $0.label == nil }.count
-                    error(a.span, "\(display) takes at most \(names.count) argument\(names.count == 1 ? "" : "s"), got \(count)")
+                    let bound = required.count == names.count ? "" : "at most "
+                    error(a.span, "\(display) takes \(bound)\(names.count) argument\(names.count == 1 ? "" : "s"), got \(count)")
                     return nil
                 }
                 filled.insert(positional)

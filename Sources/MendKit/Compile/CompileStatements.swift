@@ -95,7 +95,9 @@ extension Compiler {
         case .param(let name, let nameSpan, let value, let secret):
             checkPreamble(s.span, "param")
             compileExpr(value)
-            fn.code.params.append(ParamInfo(name: name, secret: secret, span: nameSpan))
+            var literal: Literal?
+            if case .literal(let l) = value.kind { literal = l }
+            fn.code.params.append(ParamInfo(name: name, secret: secret, span: nameSpan, literalDefault: literal))
             emit(.param(Int32(fn.code.params.count - 1)), 0, s.span)
             if atTopLevel, let g = globals[name] {
                 g.declared = true

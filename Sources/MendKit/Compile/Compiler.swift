@@ -308,6 +308,7 @@ public final class Compiler {
             return nil
         }
         let v = LocalVar(name: name, slot: fn.newSlot(), kind: kind, span: span, declared: declared)
+        fn.code.variableNames[v.slot] = name
         fn.scopes[fn.scopes.count - 1].vars[name] = v
         fn.locals.append(v)
         v.sites.append(emit(.nop, 0, span))
@@ -491,6 +492,7 @@ final class FunctionState {
             return nil
         }
         let target = newSlot()
+        code.variableNames[target] = name
         code.captures.append(Capture(sourceSlot: sourceSlot, targetSlot: target))
         upvalueInfo[name] = (target, kind, decl)
         return (target, kind, decl)

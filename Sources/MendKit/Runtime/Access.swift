@@ -25,7 +25,7 @@ extension Interpreter {
         case .string, .list:
             return .function(.bound(try method(name, of: object), object))
         default:
-            throw MendError("a \(object.typeName) has no member '\(name)'")
+            throw MendError("\(object.aTypeName) has no member '\(name)'")
         }
     }
 
@@ -50,14 +50,14 @@ extension Interpreter {
         case .list(let l):
             return l.items[try position(index, count: l.items.count, of: "list")]
         case .map(let m):
-            guard let key = MapKey(index) else { throw MendError("a \(index.typeName) cannot be a map key") }
+            guard let key = MapKey(index) else { throw MendError("\(index.aTypeName) cannot be a map key") }
             if let v = m.entries[key] { return v }
             throw missingKey(index, m)
         case .string(let s):
             let characters = Array(s)
             return .string(String(characters[try position(index, count: characters.count, of: "string")]))
         default:
-            throw MendError("cannot index a \(object.typeName)")
+            throw MendError("cannot index \(object.aTypeName)")
         }
     }
 
@@ -66,12 +66,12 @@ extension Interpreter {
         case .list(let l):
             l.items[try position(index, count: l.items.count, of: "list")] = value
         case .map(let m):
-            guard let key = MapKey(index) else { throw MendError("a \(index.typeName) cannot be a map key") }
+            guard let key = MapKey(index) else { throw MendError("\(index.aTypeName) cannot be a map key") }
             m.entries[key] = value
         case .string:
             throw MendError("strings cannot be changed in place: build a new one (replace, slicing by interpolation)")
         default:
-            throw MendError("cannot index a \(object.typeName)")
+            throw MendError("cannot index \(object.aTypeName)")
         }
     }
 
@@ -90,7 +90,7 @@ extension Interpreter {
             guard pairs else { return ListRef(characters) }
             return ListRef(characters.enumerated().map { .list(ListRef([.int($0.offset), $0.element])) })
         default:
-            throw MendError("cannot loop over a \(iterable.typeName) (loop over a list, a map or a string)")
+            throw MendError("cannot loop over \(iterable.aTypeName) (loop over a list, a map or a string)")
         }
     }
 }

@@ -4,7 +4,7 @@ extension Interpreter {
     func callValue(_ callee: Value, fp: UnsafeMutablePointer<Value>, argc: Int, labels: [String?]?) throws -> Value {
         guard case .function(let function) = callee else {
             fp.deinitialize(count: argc)
-            throw MendError("cannot call a \(callee.typeName)")
+            throw MendError("cannot call \(callee.aTypeName)")
         }
         switch function {
         case .closure(let c):

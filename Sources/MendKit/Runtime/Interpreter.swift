@@ -90,8 +90,19 @@ public final class Interpreter: BuiltinContext {
     /// Parses and compiles `file`. Throws ``Diagnostics``.
     public func compile(_ file: SourceFile, options: CompileOptions = CompileOptions(),
                         globals: GlobalScope = GlobalScope()) throws(Diagnostics) -> CompiledUnit {
-        let program = try Parser.parse(file)
-        return try Compiler.compile(program, symbols: registry, options: options, globals: globals)
+        // Parsing and compiling recurse as deep as the program nests: give them the large stack too.
+        let compiled = try? onLargeStackIfNeeded { () -> Result<CompiledUnit, Diagnostics> in
+            do {
+                let program = try Parser.parse(file)
+                return .success(try Compiler.compile(program, symbols: self.registry, options: options, globals: globals))
+            } catch let diagnostics as Diagnostics {
+                return .failure(diagnostics)
+            } catch {
+                return .failure(Diagnostics([Diagnostic(Span(file, 0, 0), "internal error: \(error)")]))
+            }
+        }
+        guard let compiled else { throw Diagnostics([Diagnostic(Span(file, 0, 0), "internal error: cannot start the compiler")]) }
+        return try compiled.get()
     }
 
     /// Runs a compiled program as a fresh module; returns its result (the last expression's
@@ -115,7 +126,11 @@ public final class Interpreter: BuiltinContext {
     }
 
     func runUnit(_ unit: CompiledUnit, in module: Module) throws -> Value {
-        module.reserve(unit.globalNames.count)
+        // A runbook file that imports itself, directly or not, is a cycle too.
+        let key = canonicalPath(unit.file.name)
+        if let key, loading.isEmpty { loading.append(key) }
+        defer { if let key, loading == [key] { loading.removeAll() } }
+        module.reserve(unit.globalNames)
         let proto = try Proto(unit.main, module: module, registry: registry)
         let closure = Closure(proto: proto, cells: [])
         return try execute(closure, fp: top, argc: 0)

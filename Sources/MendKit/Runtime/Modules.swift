@@ -12,7 +12,8 @@ extension Interpreter {
             if let loaded = modules[key] { return .map(loaded.exports()) }
             source = SourceFile(name: path, text: text)
         } else if path.hasPrefix("./") || path.hasPrefix("../") || path.hasPrefix("/") {
-            key = Interpreter.resolvePath(path, relativeTo: importer?.name)
+            let resolved = Interpreter.resolvePath(path, relativeTo: importer?.name)
+            key = canonicalPath(resolved) ?? resolved
             if let loaded = modules[key] { return .map(loaded.exports()) }
             if loading.contains(key) { throw cycle(key, span) }
             guard let bytes = readFileBytes(key) else {
@@ -27,7 +28,12 @@ extension Interpreter {
         defer { loading.removeLast() }
         let module = Module(name: key, file: source)
         let unit = try compile(source, options: CompileOptions(isModule: true), globals: module.scope)
-        _ = try runUnit(unit, in: module)
+        do {
+            _ = try runUnit(unit, in: module)
+        } catch var e as MendError {
+            e.trace.append("  in module \(path), imported at \(span.description)")
+            throw e
+        }
         modules[key] = module
         return .map(module.exports())
     }

@@ -72,6 +72,13 @@ enum LargeStack {
     }
 }
 
+/// The canonical absolute path of an existing file (symlinks resolved), or nil.
+func canonicalPath(_ path: String) -> String? {
+    guard let resolved = realpath(path, nil) else { return nil }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
 /// An environment variable, or nil.
 func environmentValue(_ name: String) -> String? {
     guard let raw = getenv(name) else { return nil }

@@ -101,7 +101,10 @@ public final class Module {
     }
     private(set) var capacity: Int
     private(set) var count = 0
+    /// The names the compiler resolves against, kept for the REPL's next lines.
     public let scope = GlobalScope()
+    /// Names of the globals by slot, from the last unit run here.
+    private(set) var names: [String] = []
 
     init(name: String, file: SourceFile?) {
         self.name = name
@@ -111,8 +114,10 @@ public final class Module {
         storage.initialize(to: UnsafeMutablePointer<Value>.allocate(capacity: capacity))
     }
 
-    /// Makes room for `n` globals, set to nil.
-    func reserve(_ n: Int) {
+    /// Makes room for the globals `names` (by slot); new ones start unassigned.
+    func reserve(_ names: [String]) {
+        self.names = names
+        let n = names.count
         guard n > count else { return }
         if n > capacity {
             let newCapacity = max(n, capacity * 2)
@@ -122,20 +127,20 @@ public final class Module {
             globals = fresh
             capacity = newCapacity
         }
-        (globals + count).initialize(repeating: .null, count: n - count)
+        (globals + count).initialize(repeating: absentValue, count: n - count)
         count = n
     }
 
     /// The value of a global by name (after the module ran).
     public func value(of name: String) -> Value? {
-        guard let slot = scope.names.firstIndex(of: name), slot < count else { return nil }
+        guard let slot = names.firstIndex(of: name), slot < count else { return nil }
         return globals[slot]
     }
 
     /// The module's top-level names and values, as an `import` binds them.
     func exports() -> MapRef {
         let m = MapRef()
-        for (slot, name) in scope.names.enumerated() where slot < count {
+        for (slot, name) in names.enumerated() where slot < count && !globals[slot].isAbsent {
             m[name] = globals[slot]
         }
         return m

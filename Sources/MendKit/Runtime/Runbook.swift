@@ -15,7 +15,10 @@ extension Interpreter {
         case .check:
             checks.append(CheckResult(ok: ok, message: ok ? (message?.display ?? info.source) : text,
                                       location: info.span.description))
-            if !ok { output.standardError("check failed: \(text) (\(info.span.description))\n") }
+            if !ok {
+                let line = message == nil ? text : "check failed: \(text)"
+                output.standardError("\(line) (\(info.span.description))\n")
+            }
         case .require:
             if !ok { throw PreconditionFailed(message: message?.display ?? "require failed: \(info.source)", span: info.span) }
         }
@@ -55,6 +58,26 @@ extension Interpreter {
         }
         resolvedParams.append(ResolvedParam(name: info.name, value: result, secret: info.secret))
         return result
+    }
+
+    /// Checks `--param` and `MEND_PARAM_*` values against the types of literal defaults, so a
+    /// wrong one is a usage error before anything runs.
+    public func checkParameters(of unit: CompiledUnit) throws {
+        for info in unit.main.params {
+            guard let literal = info.literalDefault,
+                  let text = parameters[info.name] ?? environmentParameter(info.name) else { continue }
+            let example: Value
+            switch literal {
+            case .null: example = .null
+            case .bool(let b): example = .bool(b)
+            case .int(let i): example = .int(i)
+            case .float(let f): example = .float(f)
+            case .string(let s): example = .string(s)
+            case .duration(let d): example = .duration(d)
+            case .size(let s): example = .size(s)
+            }
+            _ = try ParamParser.parse(text, like: example, name: info.name)
+        }
     }
 
     private func environmentParameter(_ name: String) -> String? {
@@ -107,7 +130,7 @@ public enum ParamParser {
         case .string, .null:
             return .string(text)
         default:
-            throw UsageError("--param \(name): a \(example.typeName) param cannot be set from the command line")
+            throw UsageError("--param \(name): \(example.aTypeName) param cannot be set from the command line")
         }
     }
 

@@ -86,6 +86,7 @@ extension Interpreter {
                     fp[Int(s)] = sp.move()
                 case .loadCell(let s):
                     guard case .cell(let c) = fp[Int(s)] else { throw MendError("internal error: slot \(s) holds no cell") }
+                    if c.value.isAbsent { throw unassigned(closure.proto.source.variableNames[s]) }
                     sp.initialize(to: c.value)
                     sp += 1
                 case .storeCell(let s):
@@ -93,6 +94,7 @@ extension Interpreter {
                     sp -= 1
                     c.value = sp.move()
                 case .loadGlobal(let s):
+                    if globals[Int(s)].isAbsent { throw unassigned(closure.proto.module.names[Int(s)]) }
                     sp.initialize(to: globals[Int(s)])
                     sp += 1
                 case .storeGlobal(let s):
@@ -328,6 +330,11 @@ extension Interpreter {
                 throw error
             }
         }
+    }
+
+    /// A variable read before its `let` ran (possible from a function defined earlier).
+    func unassigned(_ name: String?) -> MendError {
+        MendError("'\(name ?? "a variable")' is used before it is assigned (its 'let' has not run yet)")
     }
 
     /// Checks the limits, counts the call and sets up a frame's slots; returns the frame's stack top.

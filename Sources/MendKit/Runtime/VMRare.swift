@@ -12,7 +12,7 @@ extension Interpreter {
             sp.initialize(to: (sp - 1).pointee)
             sp += 1
         case .newCell(let s):
-            fp[Int(s)] = .cell(Cell(.null))
+            fp[Int(s)] = .cell(Cell(absentValue))
         case .boxSlot(let s):
             fp[Int(s)] = .cell(Cell(fp[Int(s)]))
         case .nop:
@@ -67,7 +67,7 @@ extension Interpreter {
             var p = sp - 2 * count
             for _ in 0..<count {
                 guard let key = MapKey(p.pointee) else {
-                    throw MendError("a \(p.pointee.typeName) cannot be a map key")
+                    throw MendError("\(p.pointee.aTypeName) cannot be a map key")
                 }
                 m.entries[key] = (p + 1).pointee
                 p += 2
@@ -95,7 +95,7 @@ extension Interpreter {
             let object = sp.move()
             let name = proto.source.names[Int(k)]
             guard case .map(let m) = object else {
-                throw MendError("cannot set '\(name)' on a \(object.typeName): only maps have keys")
+                throw MendError("cannot set '\(name)' on \(object.aTypeName): only maps have keys")
             }
             m[name] = value
         case .getIndex:

@@ -18,6 +18,12 @@ public enum Value {
     /// A captured variable's storage; never visible to runbooks.
     case cell(Cell)
 
+    /// The type name with its article, for messages: `an int`, `a list`.
+    public var aTypeName: String {
+        let name = typeName
+        return (name.first.map { "aeiou".contains($0) } ?? false ? "an " : "a ") + name
+    }
+
     /// The type name used in messages (`int`, `size`, `list`, …).
     public var typeName: String {
         switch self {
@@ -41,6 +47,14 @@ public enum Value {
 public final class ListRef {
     @exclusivity(unchecked) public var items: [Value]
     public init(_ items: [Value] = []) { self.items = items }
+
+    deinit {
+        if items.contains(where: { $0.isContainer }) {
+            var pending: [Value] = []
+            swap(&pending, &items)
+            Value.releaseIteratively(&pending)
+        }
+    }
 }
 
 /// An insertion-ordered map shared by reference.
@@ -48,10 +62,48 @@ public final class MapRef {
     @exclusivity(unchecked) public var entries: OrderedDictionary<MapKey, Value>
     public init(_ entries: OrderedDictionary<MapKey, Value> = [:]) { self.entries = entries }
 
+    deinit {
+        if entries.values.contains(where: { $0.isContainer }) {
+            var pending = Array(entries.values)
+            entries = [:]
+            Value.releaseIteratively(&pending)
+        }
+    }
+
     /// Reads a string key (facts and reports use string keys).
     public subscript(_ key: String) -> Value? {
         get { entries[.string(key)] }
         set { entries[.string(key)] = newValue }
+    }
+}
+
+extension Value {
+    var isContainer: Bool {
+        switch self {
+        case .list, .map: return true
+        default: return false
+        }
+    }
+
+    /// Frees nested lists and maps with a work list instead of recursion, so a value nested a
+    /// million levels deep does not overflow the stack when it goes away.
+    static func releaseIteratively(_ pending: inout [Value]) {
+        while !pending.isEmpty {
+            let item = pending.removeLast()
+            if case .list(var l) = item {
+                _ = consume item
+                if isKnownUniquelyReferenced(&l) {
+                    pending.append(contentsOf: l.items)
+                    l.items = []
+                }
+            } else if case .map(var m) = item {
+                _ = consume item
+                if isKnownUniquelyReferenced(&m) {
+                    pending.append(contentsOf: m.entries.values)
+                    m.entries = [:]
+                }
+            }
+        }
     }
 }
 

@@ -16,10 +16,10 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try runCommand {
-            let value = try Interpreter().evaluate(source)
-            if case .null = value { return ExitStatus.success }
-            Console.output(value.literal)
-            return ExitStatus.success
+            let interpreter = Interpreter()
+            let value = try interpreter.evaluate(source)
+            if case .null = value {} else { Console.output(value.literal) }
+            return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }
     }
 }

@@ -26,6 +26,7 @@ struct RunCommand: ParsableCommand {
             let interpreter = Interpreter()
             let unit = try interpreter.compile(source)
             interpreter.parameters = try ParamArguments.collect(params, file: paramFile, declared: unit.main.params.map(\.name))
+            try interpreter.checkParameters(of: unit)
             _ = try interpreter.run(unit)
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }
@@ -57,7 +58,7 @@ enum ParamArguments {
                     : " (declared: \(declared.joined(separator: ", ")))"
                 throw CommandFailure(ExitStatus.usage, "mend: \(origin): unknown param '\(name)'\(hint)")
             }
-            result[name] = String(pair[pair.index(after: eq)...])
+            result[name] = String(pair[pair.index(after: eq)...]).trimmingCharacters(in: origin == "--param" ? "" : " \t")
         }
         return result
     }
