@@ -8,22 +8,14 @@ import MendKit
 
 /// Writing to the terminal's streams.
 enum Console {
+    private static let streams = StandardOutput()
+
     static func error(_ text: String) {
-        write(2, text.hasSuffix("\n") ? text : text + "\n")
+        streams.standardError(text.hasSuffix("\n") ? text : text + "\n")
     }
 
     static func output(_ text: String) {
-        write(1, text.hasSuffix("\n") ? text : text + "\n")
-    }
-
-    private static func write(_ fd: Int32, _ text: String) {
-        StandardOutput().standardWrite(fd, text)
-    }
-}
-
-extension StandardOutput {
-    func standardWrite(_ fd: Int32, _ text: String) {
-        if fd == 1 { standardOutput(text) } else { standardError(text) }
+        streams.standardOutput(text.hasSuffix("\n") ? text : text + "\n")
     }
 }
 

@@ -14,7 +14,6 @@ public enum Instr {
     /// Stands for an optional argument left out; the callee fills in its default.
     case absent
     case pop
-    case dup
     case loadLocal(Int32)
     case storeLocal(Int32)
     /// The slot holds a captured variable's cell.

@@ -73,7 +73,7 @@ public final class Interpreter: BuiltinContext {
     var loading: [String] = []
     var onLargeStack = false
 
-    public init(registry: Registry = .standard(), output: any OutputSink = StandardOutput(), maxCallDepth: Int = 3_000,
+    public init(registry: Registry = .standard(), output: any OutputSink = StandardOutput(), maxCallDepth: Int = 10_000,
                 stackSlots: Int = 4_000_000) {
         self.registry = registry
         self.output = output
@@ -127,9 +127,9 @@ public final class Interpreter: BuiltinContext {
 
     func runUnit(_ unit: CompiledUnit, in module: Module) throws -> Value {
         // A runbook file that imports itself, directly or not, is a cycle too.
-        let key = canonicalPath(unit.file.name)
-        if let key, loading.isEmpty { loading.append(key) }
-        defer { if let key, loading == [key] { loading.removeAll() } }
+        let key = loading.isEmpty ? canonicalPath(unit.file.name) : nil
+        if let key { loading.append(key) }
+        defer { if key != nil { loading.removeAll() } }
         module.reserve(unit.globalNames)
         let proto = try Proto(unit.main, module: module, registry: registry)
         let closure = Closure(proto: proto, cells: [])
@@ -157,7 +157,7 @@ public final class Interpreter: BuiltinContext {
 }
 
 /// Writes to the process's stdout and stderr.
-public final class StandardOutput: OutputSink {
+public final class StandardOutput: OutputSink, Sendable {
     public init() {}
     public func standardOutput(_ text: String) { write(1, text) }
     public func standardError(_ text: String) { write(2, text) }

@@ -8,9 +8,6 @@ extension Interpreter {
         case .absent:
             sp.initialize(to: absentValue)
             sp += 1
-        case .dup:
-            sp.initialize(to: (sp - 1).pointee)
-            sp += 1
         case .newCell(let s):
             fp[Int(s)] = .cell(Cell(absentValue))
         case .boxSlot(let s):

@@ -367,7 +367,7 @@ struct Lexer {
     private mutating func unitLiteral(_ start: Int, _ digits: [UInt8], _ isFloat: Bool, _ factor: Int, kind: String,
                                       _ make: (Int) -> TokenKind) {
         let text = file.decode(start, i)
-        let largest = kind == "duration" ? "\(Int.max / Units.durations["d"]!)d" : "\(Int.max / Units.sizes["TiB"]!)TiB"
+        let largest = kind == "duration" ? "\(Int.max / 86_400_000_000_000)d" : "\(Int.max >> 40)TiB"
         let outOfRange = "the \(kind) '\(text)' is out of range (the largest is about \(largest))"
         if isFloat {
             guard let v = Double(String(decoding: digits, as: UTF8.self)) else { return invalid(start, "bad number '\(text)'") }

@@ -43,9 +43,11 @@ public struct Parser {
             _ = try parse(file)
             return false
         } catch {
+            // A `"…"` string or `${` must end on its line: more lines cannot finish them.
             return error.items.contains {
-                $0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated")
-                    || $0.message.hasSuffix("found the end of the input")
+                let lineBound = $0.message.hasPrefix("unterminated string") || $0.message.hasPrefix("unterminated interpolation")
+                return !lineBound && ($0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated")
+                    || $0.message.hasSuffix("found the end of the input"))
             }
         }
     }
@@ -541,32 +543,33 @@ public struct Parser {
         try parseOr()
     }
 
-    private mutating func parseOr() throws(Abort) -> Expr {
-        var left = try parseAnd()
+    /// A left-associative chain `operand (op operand)*`; each operator counts as one level of
+    /// nesting, so a million-term sum is an error, not a stack overflow later on.
+    private mutating func parseChain(_ operand: (inout Parser) throws(Abort) -> Expr,
+                                     _ combine: (Token) -> ((Expr, Expr) -> ExprKind)?) throws(Abort) -> Expr {
+        var left = try operand(&self)
         let startDepth = depth
         defer { depth = startDepth }
-        while tok.isKeyword(.or) {
+        while let make = combine(tok) {
             try enter(tok)
             advance()
             skipNewlines()
-            let right = try parseAnd()
-            left = Expr(.or(left, right), left.span.through(right.span))
+            let right = try operand(&self)
+            left = Expr(make(left, right), left.span.through(right.span))
         }
         return left
     }
 
-    private mutating func parseAnd() throws(Abort) -> Expr {
-        var left = try parseNot()
-        let startDepth = depth
-        defer { depth = startDepth }
-        while tok.isKeyword(.and) {
-            try enter(tok)
-            advance()
-            skipNewlines()
-            let right = try parseNot()
-            left = Expr(.and(left, right), left.span.through(right.span))
+    private mutating func parseOr() throws(Abort) -> Expr {
+        try parseChain({ (p: inout Parser) throws(Abort) in try p.parseAnd() }) { t in
+            t.isKeyword(.or) ? { .or($0, $1) } : nil
         }
-        return left
+    }
+
+    private mutating func parseAnd() throws(Abort) -> Expr {
+        try parseChain({ (p: inout Parser) throws(Abort) in try p.parseNot() }) { t in
+            t.isKeyword(.and) ? { .and($0, $1) } : nil
+        }
     }
 
     private mutating func parseNot() throws(Abort) -> Expr {
@@ -607,35 +610,19 @@ public struct Parser {
     }
 
     private mutating func parseAdditive() throws(Abort) -> Expr {
-        var left = try parseMultiplicative()
-        let startDepth = depth
-        defer { depth = startDepth }
-        while true {
+        try parseChain({ (p: inout Parser) throws(Abort) in try p.parseMultiplicative() }) { t in
             let op: BinaryOp
-            if tok.isPunct(.plus) { op = .add } else if tok.isPunct(.minus) { op = .sub } else { break }
-            try enter(tok)
-            advance()
-            skipNewlines()
-            let right = try parseMultiplicative()
-            left = Expr(.binary(op, left, right), left.span.through(right.span))
+            if t.isPunct(.plus) { op = .add } else if t.isPunct(.minus) { op = .sub } else { return nil }
+            return { .binary(op, $0, $1) }
         }
-        return left
     }
 
     private mutating func parseMultiplicative() throws(Abort) -> Expr {
-        var left = try parseUnary()
-        let startDepth = depth
-        defer { depth = startDepth }
-        while true {
+        try parseChain({ (p: inout Parser) throws(Abort) in try p.parseUnary() }) { t in
             let op: BinaryOp
-            if tok.isPunct(.star) { op = .mul } else if tok.isPunct(.slash) { op = .div } else if tok.isPunct(.percent) { op = .mod } else { break }
-            try enter(tok)
-            advance()
-            skipNewlines()
-            let right = try parseUnary()
-            left = Expr(.binary(op, left, right), left.span.through(right.span))
+            if t.isPunct(.star) { op = .mul } else if t.isPunct(.slash) { op = .div } else if t.isPunct(.percent) { op = .mod } else { return nil }
+            return { .binary(op, $0, $1) }
         }
-        return left
     }
 
     private mutating func parseUnary() throws(Abort) -> Expr {
@@ -782,8 +769,9 @@ public struct Parser {
                 }
                 throw fail(tok, "expected ')' to close the parenthesis, found \(describe(tok))" + unclosedHint(t, ")"))
             }
-            advance()
-            return inner
+            let close = advance()
+            // The parentheses belong to the expression's span, so `(1 + 2) * 3` covers all of it.
+            return Expr(inner.kind, Span(file, t.start, close.end))
         case .punct(.lbracket):
             try enter(t)
             defer { leave() }
