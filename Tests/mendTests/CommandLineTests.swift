@@ -61,3 +61,79 @@ struct DocCommandTests {
         #expect(r.stderr.contains("no builtin 'lenght' (did you mean 'len'?)"))
     }
 }
+
+@Suite("mend check")
+struct CheckCommandTests {
+    @Test func followsImportsAndReportsTheirErrors() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/main.mend", "import \"./mod.mend\"\nimport \"./missing.mend\"\nprint(1)\n")
+        try writeFile(dir.path + "/mod.mend", "fn f() { return y }\n")
+        let r = try MendBinary.run(["check", dir.path + "/main.mend"])
+        #expect(r.status == 65)
+        #expect(r.stderr.contains("mod.mend:1:17: error: undefined name 'y'"))
+        #expect(r.stderr.contains("main.mend:2:1: error: cannot read the module \"./missing.mend\""))
+    }
+
+    @Test func aCleanFileIsReportedClean() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/ok.mend", "import \"std/list\"\nprint(list.sum([1, 2]))\n")
+        let r = try MendBinary.run(["check", dir.path + "/ok.mend"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr == "1 file checked: no problems\n")
+        #expect(r.stdout.isEmpty, "check runs nothing")
+    }
+
+    @Test func anUnreadableFileIsAUsageError() throws {
+        let r = try MendBinary.run(["check", "/nonexistent/x.mend"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("cannot read /nonexistent/x.mend"))
+    }
+}
+
+@Suite("mend run")
+struct RunCommandTests {
+    @Test func exitCodes() throws {
+        let dir = try TemporaryDirectory()
+        let cases: [(String, [String], Int32)] = [
+            ("param n = 1\nprint(n)\n", [], 0),
+            ("param n = 1\nprint(n)\n", ["--param", "n=zz"], 64),
+            ("param n = 1\nprint(n)\n", ["--param", "nope=1"], 64),
+            ("print(1\n", [], 65),
+            ("require 1 > 2, \"needs more\"\nprint(\"ran\")\n", [], 4),
+            ("check 1 > 2\n", [], 1),
+            ("step \"s\" { assert 1 == 2 }\n", [], 1),
+        ]
+        for (k, (source, extra, expected)) in cases.enumerated() {
+            let file = dir.path + "/c\(k).mend"
+            try writeFile(file, source)
+            let r = try MendBinary.run(["run", file] + extra)
+            #expect(r.status == expected, "case \(k): \(source) → \(r.status) \(r.stderr)")
+        }
+    }
+
+    @Test func aFailedRequireRunsNothing() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/r.mend", "require 1 > 2, \"needs more\"\nstep \"s\" { print(\"ran\") }\n")
+        let r = try MendBinary.run(["run", dir.path + "/r.mend"])
+        #expect(r.status == 4)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("r.mend:1:1: error: needs more"))
+    }
+
+    @Test func theSampleRunbookRuns() throws {
+        var root = #filePath
+        for _ in 0..<3 { root = String(root[..<(root.lastIndex(of: "/") ?? root.startIndex)]) }
+        let r = try MendBinary.run(["run", root + "/runbooks/examples/node-sizing.mend"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.contains("nofile       65536"))
+    }
+
+    @Test func paramFromTheEnvironmentIsNamedInItsError() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/p.mend", "print(\"before\")\nparam x = 1\n")
+        let r = try MendBinary.run(["run", dir.path + "/p.mend"], environment: ["MEND_PARAM_X": "zz"])
+        #expect(r.status == 64)
+        #expect(r.stdout.isEmpty, "nothing runs before a bad param is reported")
+        #expect(r.stderr == "mend: MEND_PARAM_X: expected an int, got \"zz\"\n")
+    }
+}

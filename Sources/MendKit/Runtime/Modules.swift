@@ -1,29 +1,10 @@
 /// `import "std/…"` (compiled into the binary) and `import "./file.mend"` (relative to the importing file).
 extension Interpreter {
     func importModule(_ path: String, from importer: SourceFile?, span: Span) throws -> Value {
-        let key: String
-        let source: SourceFile
-        if path.hasPrefix("std/") {
-            key = path
-            guard let text = Stdlib.sources[path] else {
-                throw MendError("no standard module \"\(path)\"" + Suggest.hint(for: path, in: Stdlib.sources.keys)
-                                + " (available: \(Stdlib.sources.keys.sorted().joined(separator: ", ")))", span: span)
-            }
-            if let loaded = modules[key] { return .map(loaded.exports()) }
-            source = SourceFile(name: path, text: text)
-        } else if path.hasPrefix("./") || path.hasPrefix("../") || path.hasPrefix("/") {
-            let resolved = Interpreter.resolvePath(path, relativeTo: importer?.name)
-            key = canonicalPath(resolved) ?? resolved
-            if let loaded = modules[key] { return .map(loaded.exports()) }
-            if loading.contains(key) { throw cycle(key, span) }
-            guard let bytes = readFileBytes(key) else {
-                throw MendError("cannot read the module \"\(path)\" (looked for \(key))", kind: .host, span: span)
-            }
-            source = SourceFile(name: key, bytes: bytes)
-        } else {
-            throw MendError("an import path starts with std/, ./, ../ or /: \"\(path)\"", span: span)
-        }
+        let key = try moduleKey(path, from: importer, span: span)
+        if let loaded = modules[key] { return .map(loaded.exports()) }
         if loading.contains(key) { throw cycle(key, span) }
+        let source = try moduleSource(key, path: path, span: span)
         loading.append(key)
         defer { loading.removeLast() }
         let module = Module(name: key, file: source)
@@ -36,6 +17,54 @@ extension Interpreter {
         }
         modules[key] = module
         return .map(module.exports())
+    }
+
+    /// Compiles every module `unit` imports, and theirs, without running anything: what
+    /// `mend check` reports beyond the file itself. Returns the errors found.
+    public func checkImports(of unit: CompiledUnit) -> [any Error] {
+        var seen: Set<String> = []
+        var errors: [any Error] = []
+        func walk(_ code: FunctionCode, in file: SourceFile) {
+            for (k, instr) in code.code.enumerated() {
+                guard case .importModule(let index) = instr else { continue }
+                let path = code.imports[Int(index)]
+                do {
+                    let key = try moduleKey(path, from: file, span: code.spans[k])
+                    guard seen.insert(key).inserted else { continue }
+                    let source = try moduleSource(key, path: path, span: code.spans[k])
+                    walk(try compile(source, options: CompileOptions(isModule: true)).main, in: source)
+                } catch {
+                    errors.append(error)
+                }
+            }
+            for function in code.functions { walk(function, in: file) }
+        }
+        walk(unit.main, in: unit.file)
+        return errors
+    }
+
+    /// Where an import path leads: `std/NAME`, or the canonical path of a file.
+    private func moduleKey(_ path: String, from importer: SourceFile?, span: Span) throws -> String {
+        if path.hasPrefix("std/") {
+            guard Stdlib.sources[path] != nil else {
+                throw MendError("no standard module \"\(path)\"" + Suggest.hint(for: path, in: Stdlib.sources.keys)
+                                + " (available: \(Stdlib.sources.keys.sorted().joined(separator: ", ")))", span: span)
+            }
+            return path
+        }
+        guard path.hasPrefix("./") || path.hasPrefix("../") || path.hasPrefix("/") else {
+            throw MendError("an import path starts with std/, ./, ../ or /: \"\(path)\"", span: span)
+        }
+        let resolved = Interpreter.resolvePath(path, relativeTo: importer?.name)
+        return canonicalPath(resolved) ?? resolved
+    }
+
+    private func moduleSource(_ key: String, path: String, span: Span) throws -> SourceFile {
+        if let text = Stdlib.sources[key] { return SourceFile(name: key, text: text) }
+        guard let bytes = readFileBytes(key) else {
+            throw MendError("cannot read the module \"\(path)\" (looked for \(key))", kind: .host, span: span)
+        }
+        return SourceFile(name: key, bytes: bytes)
     }
 
     private func cycle(_ key: String, _ span: Span) -> MendError {

@@ -53,8 +53,10 @@ extension Interpreter {
     /// The value of a `param`: its `--param` override parsed as the default's type, or the default.
     func paramValue(_ info: ParamInfo, default value: Value) throws -> Value {
         var result = value
-        if let text = parameters[info.name] ?? environmentParameter(info.name) {
+        if let text = parameters[info.name] {
             result = try ParamParser.parse(text, like: value, name: info.name)
+        } else if let text = environmentParameter(info.name) {
+            result = try ParamParser.parse(text, like: value, name: info.name, origin: environmentName(info.name))
         }
         resolvedParams.append(ResolvedParam(name: info.name, value: result, secret: info.secret))
         return result
@@ -64,8 +66,9 @@ extension Interpreter {
     /// wrong one is a usage error before anything runs.
     public func checkParameters(of unit: CompiledUnit) throws {
         for info in unit.main.params {
-            guard let literal = info.literalDefault,
-                  let text = parameters[info.name] ?? environmentParameter(info.name) else { continue }
+            guard let literal = info.literalDefault else { continue }
+            let origin = parameters[info.name] != nil ? "--param \(info.name)" : environmentName(info.name)
+            guard let text = parameters[info.name] ?? environmentParameter(info.name) else { continue }
             let example: Value
             switch literal {
             case .null: example = .null
@@ -76,12 +79,14 @@ extension Interpreter {
             case .duration(let d): example = .duration(d)
             case .size(let s): example = .size(s)
             }
-            _ = try ParamParser.parse(text, like: example, name: info.name)
+            _ = try ParamParser.parse(text, like: example, name: info.name, origin: origin)
         }
     }
 
+    private func environmentName(_ name: String) -> String { "MEND_PARAM_" + name.uppercased() }
+
     private func environmentParameter(_ name: String) -> String? {
-        environmentValue("MEND_PARAM_" + name.uppercased())
+        environmentValue(environmentName(name))
     }
 
     /// The map a `catch` binds: `{message, kind, location}`.
@@ -96,9 +101,11 @@ extension Interpreter {
 
 /// Parses `--param` text as the type of the param's default.
 public enum ParamParser {
-    public static func parse(_ text: String, like example: Value, name: String) throws -> Value {
+    /// `origin` names where the text came from in errors (`--param n`, `MEND_PARAM_N`).
+    public static func parse(_ text: String, like example: Value, name: String, origin: String? = nil) throws -> Value {
+        let source = origin ?? "--param \(name)"
         func bad(_ what: String) -> UsageError {
-            UsageError("--param \(name): expected \(what), got \"\(text)\"")
+            UsageError("\(source): expected \(what), got \"\(text)\"")
         }
         let trimmed = text.trimmingCharacters()
         switch example {
@@ -126,11 +133,11 @@ public enum ParamParser {
         case .list(let l):
             let element = l.items.first ?? .string("")
             let parts = trimmed.isEmpty ? [] : trimmed.split(separator: ",", omittingEmptySubsequences: false)
-            return .list(ListRef(try parts.map { try parse(String($0), like: element, name: name) }))
+            return .list(ListRef(try parts.map { try parse(String($0), like: element, name: name, origin: source) }))
         case .string, .null:
             return .string(text)
         default:
-            throw UsageError("--param \(name): \(example.aTypeName) param cannot be set from the command line")
+            throw UsageError("\(source): \(example.aTypeName) param cannot be set from the command line")
         }
     }
 

@@ -130,7 +130,7 @@ extension Interpreter {
             let receiver = receiverPtr.pointee
             if case .map(let m) = receiver {
                 guard let f = m[name] else {
-                    throw MendError("no key \"\(name)\" in map" + Suggest.hint(for: name, in: m.entries.keys.compactMap { if case .string(let s) = $0 { s } else { nil } }))
+                    throw missingKey(.string(name), m)
                 }
                 receiverPtr.pointee = f
                 let result: Value

@@ -8,7 +8,7 @@ struct CheckCommand: ParsableCommand {
         discussion: """
         Reports syntax errors, undefined names, wrong arity, unknown namespace members, misplaced \
         break/continue/return, duplicate params and host changes outside a step — every error in \
-        every file. Exit 0 when all are clean, 65 otherwise.
+        every file and in the files they import. Exit 0 when all are clean, 65 otherwise.
         """
     )
 
@@ -26,7 +26,12 @@ struct CheckCommand: ParsableCommand {
             for path in files {
                 let file = try readSource(path)
                 do {
-                    _ = try interpreter.compile(file)
+                    let unit = try interpreter.compile(file)
+                    for error in interpreter.checkImports(of: unit) {
+                        if let diagnostics = error as? Diagnostics { Console.error(diagnostics.rendered()) }
+                        if let error = error as? MendError { Console.error(error.rendered()) }
+                        failed = true
+                    }
                 } catch let diagnostics as Diagnostics {
                     Console.error(diagnostics.rendered())
                     failed = true

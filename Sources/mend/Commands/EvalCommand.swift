@@ -11,13 +11,24 @@ struct EvalCommand: ParsableCommand {
         """
     )
 
-    @Argument(help: "The mend source to run.")
-    var source: String
+    // Collected this way so a snippet may start with '-' (`mend eval '-5 / 2'`).
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The mend source to run.", valueName: "source"))
+    var arguments: [String] = []
+
+    /// The snippet, without the `--` that older habits put before it.
+    private var sources: [String] { arguments.first == "--" ? Array(arguments.dropFirst()) : arguments }
+
+    func validate() throws {
+        if sources.count != 1 {
+            throw ValidationError(sources.isEmpty ? "give the snippet to run, e.g. mend eval '1 + 2'"
+                                  : "give the snippet as one argument (quote it)")
+        }
+    }
 
     func run() throws {
         try runCommand {
             let interpreter = Interpreter()
-            let value = try interpreter.evaluate(source)
+            let value = try interpreter.evaluate(sources[0])
             if case .null = value {} else { Console.output(value.literal) }
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }

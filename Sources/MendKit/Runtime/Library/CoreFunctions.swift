@@ -215,7 +215,7 @@ public enum CoreLibrary {
         guard var best = candidates.first else {
             throw MendError("\(args.builtin.name): the list is empty (check len(xs) > 0 first)")
         }
-        for v in candidates.dropFirst() where try Operators.compare(v, best) == wanted {
+        for v in candidates.dropFirst() where try Operators.compare(best, v) == -wanted {
             best = v
         }
         return best
