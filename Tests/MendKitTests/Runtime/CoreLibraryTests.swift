@@ -178,7 +178,7 @@ private let second = 1_000_000_000
         #expect(try lib.eval("min", .int(7)) == "7")
         #expect(errorMessage { try lib.call("min", ints()) } == "min: the list is empty (check len(xs) > 0 first)")
         #expect(errorMessage { try lib.call("max", ints()) } == "max: the list is empty (check len(xs) > 0 first)")
-        #expect(errorMessage { try lib.call("min", .int(1), .string("a")) } == "cannot compare string and int")
+        #expect(errorMessage { try lib.call("min", .int(1), .string("a")) } == "cannot compare int and string")
         #expect(errorMessage { try lib.call("max", .size(1), .int(2)) }
             == "cannot compare int and size: give the number a unit, e.g. 512MiB")
     }
