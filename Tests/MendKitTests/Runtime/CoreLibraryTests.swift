@@ -180,7 +180,7 @@ private let second = 1_000_000_000
         #expect(errorMessage { try lib.call("max", ints()) } == "max: the list is empty (check len(xs) > 0 first)")
         #expect(errorMessage { try lib.call("min", .int(1), .string("a")) } == "cannot compare int and string")
         #expect(errorMessage { try lib.call("max", .size(1), .int(2)) }
-            == "cannot compare int and size: give the number a unit, e.g. 512MiB")
+            == "cannot compare size and int: give the number a unit, e.g. 512MiB")
     }
 
     @Test func range() throws {
