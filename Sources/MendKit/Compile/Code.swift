@@ -72,7 +72,13 @@ public enum Instr {
     case forNext(Int32, Int32)
     /// Pops start, end and step of a `range` loop into slots `a`, `a+1`, `a+2`.
     case rangePrep(Int32)
-    case rangeNext(Int32, Int32)
+    /// At the bottom of a `range` loop: if the count at slot `a` goes on, pushes it and jumps
+    /// back to the body at `b`; otherwise falls through.
+    case rangeLoop(Int32, Int32)
+    /// `x + k`, `x * k`, `x % k` with a small constant `k`.
+    case addConst(Int32)
+    case mulConst(Int32)
+    case modConst(Int32)
     /// Pops a two-item list and pushes both items.
     case unpack2
     /// Starts a `try`: on an error, unwind to this frame and jump to `a`.

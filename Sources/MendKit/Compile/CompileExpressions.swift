@@ -62,6 +62,14 @@ extension Compiler {
                 return
             }
             compileExpr(l)
+            if case .literal(.int(let k)) = r.kind, let small = Int32(exactly: op == .sub ? -k : k), small != 0 || op != .mod {
+                switch op {
+                case .add, .sub: emit(.addConst(small), 0, e.span); return
+                case .mul: emit(.mulConst(small), 0, e.span); return
+                case .mod: emit(.modConst(small), 0, e.span); return
+                default: break
+                }
+            }
             compileExpr(r)
             emit(binaryInstr(op), -1, e.span)
         case .and(let l, let r):

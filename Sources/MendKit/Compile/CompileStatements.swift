@@ -177,9 +177,8 @@ extension Compiler {
     }
 
     private func compileFor(_ names: [(String, Span)], _ iterable: Expr, _ body: Block, _ span: Span) {
-        let exitSite: Int
-        let top: Int
         fn.scopes.append(Scope())
+        defer { fn.scopes.removeLast() }
         if case .call(let callee, let args) = iterable.kind, case .name("range") = callee.kind,
            case .builtin = resolve("range"), names.count == 1, (1...3).contains(args.count),
            args.allSatisfy({ $0.label == nil }) {
@@ -194,15 +193,32 @@ extension Compiler {
             }
             if args.count == 3 { compileExpr(args[2].value) } else { emit(.constant(constant(.int(1))), 1, iterable.span) }
             emit(.rangePrep(state), -3, iterable.span)
-            top = here
-            exitSite = emit(.rangeNext(state, 0), 1, span)
-        } else {
-            compileExpr(iterable)
-            let state = temporary(count: 2)
-            emit(.forPrep(state, names.count == 2 ? 1 : 0), -1, iterable.span)
-            top = here
-            exitSite = emit(.forNext(state, 0), 1, span)
+            // The test sits at the bottom, so each turn takes one jump.
+            let entry = emit(.jump(0), 0, span)
+            let bodyStart = here
+            fn.stack += 1
+            let loop = compileLoopBody(names, body, span)
+            let check = here
+            patchJump(entry, to: check)
+            for site in loop.continues { patchJump(site, to: check) }
+            emit(.rangeLoop(state, Int32(bodyStart)), 0, span)
+            for site in loop.breaks { patchJump(site) }
+            return
         }
+        compileExpr(iterable)
+        let state = temporary(count: 2)
+        emit(.forPrep(state, names.count == 2 ? 1 : 0), -1, iterable.span)
+        let top = here
+        let exitSite = emit(.forNext(state, 0), 1, span)
+        let loop = compileLoopBody(names, body, span)
+        emit(.jump(Int32(top)), 0, span)
+        for site in loop.continues { patchJump(site, to: top) }
+        patchJump(exitSite)
+        for site in loop.breaks { patchJump(site) }
+    }
+
+    /// Binds the loop names from the item on the stack and compiles the body.
+    private func compileLoopBody(_ names: [(String, Span)], _ body: Block, _ span: Span) -> LoopContext {
         if names.count == 2 {
             emit(.unpack2, 1, span)
             let second = declareLocal(names[1].0, .variable, names[1].1, declared: true)
@@ -212,12 +228,7 @@ extension Compiler {
         if let first { storeLocal(first, names[0].1) } else { emit(.pop, -1, span) }
         fn.loops.append(LoopContext(tryDepth: fn.tryDepth))
         compileBlock(body)
-        let loop = fn.loops.removeLast()
-        emit(.jump(Int32(top)), 0, span)
-        fn.scopes.removeLast()
-        for site in loop.continues { patchJump(site, to: top) }
-        patchJump(exitSite)
-        for site in loop.breaks { patchJump(site) }
+        return fn.loops.removeLast()
     }
 
     private func compileBreakContinue(_ s: Stmt) {

@@ -292,7 +292,7 @@ extension Interpreter {
                     } else {
                         pc = Int(target)
                     }
-                case .rangeNext(let s, let target):
+                case .rangeLoop(let s, let target):
                     guard case .int(let current) = fp[Int(s)], case .int(let end) = fp[Int(s) + 1],
                           case .int(let step) = fp[Int(s) + 2] else {
                         throw MendError("internal error: range loop state")
@@ -301,9 +301,31 @@ extension Interpreter {
                         sp.initialize(to: .int(current))
                         sp += 1
                         let (next, overflow) = current.addingReportingOverflow(step)
-                        fp[Int(s)] = .int(overflow ? end : next)
-                    } else {
+                        // The slot holds an int: overwrite without a release.
+                        (fp + Int(s)).initialize(to: .int(overflow ? end : next))
                         pc = Int(target)
+                    }
+                case .addConst(let k):
+                    if case .int(let a) = (sp - 1).pointee {
+                        let (v, o) = a.addingReportingOverflow(Int(k))
+                        if o { throw MendError("integer overflow in \(a) \(k < 0 ? "-" : "+") \(k.magnitude)") }
+                        (sp - 1).initialize(to: .int(v))
+                    } else {
+                        (sp - 1).pointee = try Operators.binary(k < 0 ? .sub : .add, (sp - 1).pointee, .int(Int(k.magnitude)))
+                    }
+                case .mulConst(let k):
+                    if case .int(let a) = (sp - 1).pointee {
+                        let (v, o) = a.multipliedReportingOverflow(by: Int(k))
+                        if o { throw MendError("integer overflow in \(a) * \(k)") }
+                        (sp - 1).initialize(to: .int(v))
+                    } else {
+                        (sp - 1).pointee = try Operators.binary(.mul, (sp - 1).pointee, .int(Int(k)))
+                    }
+                case .modConst(let k):
+                    if case .int(let a) = (sp - 1).pointee, a >= 0, k > 0 {
+                        (sp - 1).initialize(to: .int(a % Int(k)))
+                    } else {
+                        (sp - 1).pointee = try Operators.binary(.mod, (sp - 1).pointee, .int(Int(k)))
                     }
                 default:
                     try executeRare(instr, closure.proto, fp: fp, sp: &sp, pc: &pc)
