@@ -254,10 +254,11 @@ private let localInstructions: Set<String> = ["loadLocal", "storeLocal", "return
             """))
         let f = try #require(unit.main.functions.first)
         let code = instructions(f)
-        let loopTop = try #require(code.firstIndex { $0.hasPrefix("rangeNext(") })
-        let back = try #require(code.lastIndex { $0 == "jump(\(loopTop))" })
+        // The loop test sits at the bottom and jumps back to the body's start.
+        let bottom = try #require(code.firstIndex { $0.hasPrefix("rangeLoop(") })
+        let bodyStart = try #require(Int(code[bottom].split(separator: ",").last?.dropLast().trimmingPrefix(" ") ?? ""))
         let fresh = try #require(code.firstIndex { $0.hasPrefix("newCell(") })
-        #expect(loopTop < fresh && fresh < back, "\(code)")
+        #expect(bodyStart <= fresh && fresh < bottom, "\(code)")
     }
 
     // MARK: placement
