@@ -110,18 +110,8 @@ extension Interpreter {
         case .callLabelled(let k):
             let labels = proto.source.labelSets[Int(k)]
             let argc = labels.count
-            let calleeFp = sp - argc
-            let callee = (calleeFp - 1).pointee
-            let result: Value
-            do {
-                result = try callValue(callee, fp: calleeFp, argc: argc, labels: labels)
-            } catch {
-                sp = calleeFp
-                throw addTrace(error, callee, proto.spans[pc - 1])
-            }
-            sp = calleeFp - 1
-            sp.pointee = result
-            sp += 1
+            sp -= argc
+            (sp - 1).pointee = try callTraced((sp - 1).pointee, fp: sp, argc: argc, labels: labels, at: proto.spans[pc - 1])
         case .callMethod(let k, let l):
             let labels = proto.source.labelSets[Int(l)]
             let argc = labels.count
@@ -132,17 +122,11 @@ extension Interpreter {
                 guard let f = m[name] else {
                     throw missingKey(.string(name), m)
                 }
+                // A module's function: it takes the receiver's place, and the result takes its.
                 receiverPtr.pointee = f
-                let result: Value
-                do {
-                    result = try callValue(f, fp: sp - argc, argc: argc, labels: labels.contains { $0 != nil } ? labels : nil)
-                } catch {
-                    sp -= argc
-                    throw addTrace(error, f, proto.spans[pc - 1])
-                }
-                sp = receiverPtr
-                sp.pointee = result
-                sp += 1
+                sp -= argc
+                receiverPtr.pointee = try callTraced(f, fp: sp, argc: argc, labels: labels.contains { $0 != nil } ? labels : nil,
+                                                     at: proto.spans[pc - 1])
             } else {
                 let b = try method(name, of: receiver)
                 let result = try callBuiltin(b, args: sp - argc, argc: argc,
