@@ -114,7 +114,8 @@ extension Interpreter {
 
     /// Calls a function value whose arguments are at `fp` (they are consumed), adding the call
     /// site to the chain of an error that leaves a runbook function. (The VM's `call` and
-    /// `callGlobal` inline this: the shared version costs fib(30) a fifth of its speed.)
+    /// `callGlobal` inline their common case, a runbook function with every argument: going
+    /// through here costs fib(30) a fifth of its speed.)
     func callTraced(_ callee: Value, fp: UnsafeMutablePointer<Value>, argc: Int, labels: [String?]?,
                     at span: @autoclosure () -> Span) throws -> Value {
         do {

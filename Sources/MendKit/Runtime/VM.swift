@@ -218,17 +218,9 @@ extension Interpreter {
                         sp += 1
                         continue
                     }
-                    let callee = (calleeFp - 1).pointee
-                    let result: Value
-                    do {
-                        result = try callValue(callee, fp: calleeFp, argc: argc, labels: nil)
-                    } catch {
-                        sp = calleeFp
-                        throw addTrace(error, callee, closure.proto.spans[pc - 1])
-                    }
-                    sp = calleeFp - 1
-                    sp.pointee = result
-                    sp += 1
+                    sp = calleeFp
+                    (sp - 1).pointee = try callTraced((sp - 1).pointee, fp: calleeFp, argc: argc, labels: nil,
+                                                      at: closure.proto.spans[pc - 1])
                 case .callGlobal(let s, let n):
                     let argc = Int(n)
                     let calleeFp = sp - argc
@@ -246,16 +238,9 @@ extension Interpreter {
                         sp += 1
                         continue
                     }
-                    let callee = globals[Int(s)]
-                    let result: Value
-                    do {
-                        result = try callValue(callee, fp: calleeFp, argc: argc, labels: nil)
-                    } catch {
-                        sp = calleeFp
-                        throw addTrace(error, callee, closure.proto.spans[pc - 1])
-                    }
                     sp = calleeFp
-                    sp.initialize(to: result)
+                    sp.initialize(to: try callTraced(globals[Int(s)], fp: calleeFp, argc: argc, labels: nil,
+                                                     at: closure.proto.spans[pc - 1]))
                     sp += 1
                 case .callBuiltin(let k, let n):
                     let argc = Int(n)
