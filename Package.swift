@@ -13,9 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        // Signal handlers and the step timer set an atomic flag the interpreter polls.
+        .target(name: "CMendSupport"),
         .target(
             name: "MendKit",
-            dependencies: [.product(name: "OrderedCollections", package: "swift-collections")],
+            dependencies: ["CMendSupport", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
         .executableTarget(

@@ -10,12 +10,19 @@ import MendKit
 enum Console {
     private static let streams = StandardOutput()
 
-    static func error(_ text: String) {
-        streams.standardError(text.hasSuffix("\n") ? text : text + "\n")
+    /// Writes to stderr, ending the text with a newline unless `newline` is false.
+    static func error(_ text: String, newline: Bool = true) {
+        streams.standardError(!newline || text.hasSuffix("\n") ? text : text + "\n")
     }
 
+    /// Writes a line to stdout.
     static func output(_ text: String) {
         streams.standardOutput(text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    /// Writes text to stdout as it is.
+    static func write(_ text: String) {
+        streams.standardOutput(text)
     }
 }
 
@@ -67,7 +74,7 @@ func runCommand(_ body: () throws -> Int32) throws {
         Console.error(error.rendered())
         code = ExitStatus.failed
     } catch let failed as PreconditionFailed {
-        Console.error(failed.diagnostic.rendered())
+        Console.error(failed.diagnostics.rendered())
         code = ExitStatus.preconditionFailed
     } catch let usage as UsageError {
         Console.error("mend: \(usage.message)")

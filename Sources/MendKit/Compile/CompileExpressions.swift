@@ -169,13 +169,15 @@ extension Compiler {
         let names = decl.params.map(\.name)
         let required = decl.params.filter { $0.defaultValue == nil }.map(\.name)
         let display = "\(decl.name ?? "fn")(\(names.joined(separator: ", ")))"
-        _ = bindArguments(display, names, required: Set(required), variadic: false, args, span)
+        _ = bindArguments(display, names, positionalCount: names.count, required: Set(required), variadic: false, args, span)
     }
 
     /// Maps arguments to parameter positions, reporting unknown labels, duplicates, missing and
     /// extra arguments. Returns nil after an error.
-    private func bindArguments(_ display: String, _ names: [String], required: Set<String>, variadic: Bool,
-                               _ args: [CallArgument], _ span: Span) -> [Int]? {
+    /// Positional arguments fill the first `positionalCount` parameters; a variadic builtin's
+    /// extra ones go to slots after all the parameters.
+    private func bindArguments(_ display: String, _ names: [String], positionalCount: Int, required: Set<String>,
+                               variadic: Bool, _ args: [CallArgument], _ span: Span) -> [Int]? {
         var positions: [Int] = []
         var filled = Set<Int>()
         var ok = true
@@ -194,14 +196,15 @@ extension Compiler {
                 filled.insert(k)
                 positions.append(k)
             } else {
-                if positional >= names.count, !variadic {
+                if positional >= positionalCount, !variadic {
                     let count = args.filter { $0.label == nil }.count
-                    let bound = required.count == names.count ? "" : "at most "
-                    error(a.span, "\(display) takes \(bound)\(names.count) argument\(names.count == 1 ? "" : "s"), got \(count)")
+                    let bound = required.count == positionalCount ? "" : "at most "
+                    error(a.span, "\(display) takes \(bound)\(positionalCount) argument\(positionalCount == 1 ? "" : "s"), got \(count)")
                     return nil
                 }
-                filled.insert(positional)
-                positions.append(positional)
+                let slot = positional < positionalCount ? positional : names.count + positional - positionalCount
+                filled.insert(slot)
+                positions.append(slot)
                 positional += 1
             }
         }
@@ -224,7 +227,8 @@ extension Compiler {
         let names = b.params.map(\.name)
         let required = Set(b.params.filter(\.required).map(\.name))
         let display = "\(b.qualifiedName)(\(names.joined(separator: ", "))\(b.variadic ? ", …" : ""))"
-        guard let positions = bindArguments(display, names, required: required, variadic: b.variadic, args, span) else {
+        guard let positions = bindArguments(display, names, positionalCount: b.positionalCount, required: required,
+                                            variadic: b.variadic, args, span) else {
             for a in args { compileExpr(a.value); emit(.pop, -1, a.span) }
             emit(.null, 1, span)
             return

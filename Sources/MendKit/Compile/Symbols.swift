@@ -3,14 +3,17 @@ public struct BuiltinSignature: Sendable {
     public enum Kind: Sendable { case function, property, method }
     public let qualifiedName: String
     public let params: [(name: String, required: Bool)]
+    /// How many of `params` take positional arguments; the rest are label-only.
+    public let positionalCount: Int
     public let variadic: Bool
     public let kind: Kind
     public let changesHost: Bool
 
-    public init(qualifiedName: String, params: [(name: String, required: Bool)], variadic: Bool, kind: Kind,
-                changesHost: Bool) {
+    public init(qualifiedName: String, params: [(name: String, required: Bool)], positionalCount: Int? = nil,
+                variadic: Bool, kind: Kind, changesHost: Bool) {
         self.qualifiedName = qualifiedName
         self.params = params
+        self.positionalCount = positionalCount ?? params.count
         self.variadic = variadic
         self.kind = kind
         self.changesHost = changesHost

@@ -17,12 +17,18 @@ public final class Builtin: @unchecked Sendable {
         public let name: String
         /// False when the parameter has a default and may be left out.
         public let required: Bool
-        public init(_ name: String, required: Bool = true) {
+        /// Given only by its label (`timeout: 5s`), so positional arguments of a variadic builtin
+        /// never land in it. Label-only parameters come after the positional ones.
+        public let labelOnly: Bool
+        public init(_ name: String, required: Bool = true, labelOnly: Bool = false) {
             self.name = name
             self.required = required
+            self.labelOnly = labelOnly
         }
         /// An optional parameter.
         public static func optional(_ name: String) -> Param { Param(name, required: false) }
+        /// An optional parameter given only by its label.
+        public static func label(_ name: String) -> Param { Param(name, required: false, labelOnly: true) }
     }
 
     /// The namespace (`sysctl`), the receiver type for methods (`string`, `list`), or nil for a core function.
@@ -57,15 +63,22 @@ public final class Builtin: @unchecked Sendable {
     /// `sysctl.get`, `len`, `string.split`.
     public var qualifiedName: String { namespace.map { "\($0).\(name)" } ?? name }
 
-    /// The fewest and most positional arguments a call may pass (nil: no upper bound).
-    public var arity: (min: Int, max: Int?) {
-        (params.filter(\.required).count, variadic ? nil : params.count)
+    /// How many parameters take positional arguments (the rest are label-only).
+    public var positionalCount: Int { params.filter { !$0.labelOnly }.count }
+
+    /// The argument slot of the `k`-th positional argument: a parameter's index, or past the
+    /// parameters for the extra arguments of a variadic builtin; nil when there is no room.
+    public func slot(forPositional k: Int) -> Int? {
+        let positional = positionalCount
+        if k < positional { return k }
+        return variadic ? params.count + (k - positional) : nil
     }
 
-    /// `split(sep)`, `get(map, key, default?)` for messages and docs.
+    /// `split(sep)`, `get(map, key, default?)`, `run(command, …, timeout:?)` for messages and docs.
     public var signature: String {
-        var names = params.map { $0.required ? $0.name : "\($0.name)?" }
+        var names = params.filter { !$0.labelOnly }.map { $0.required ? $0.name : "\($0.name)?" }
         if variadic { names.append("…") }
+        names += params.filter(\.labelOnly).map { "\($0.name):?" }
         return kind == .property ? qualifiedName : "\(qualifiedName)(\(names.joined(separator: ", ")))"
     }
 }
@@ -78,6 +91,8 @@ public protocol BuiltinContext: AnyObject {
     func printLine(_ text: String)
     /// Writes a timestamped log line (`log`).
     func logLine(_ text: String)
+    /// How the builtin reads and changes the host.
+    var effects: any Effects { get }
 }
 
 /// The arguments of one builtin call, bound to the builtin's parameters.
@@ -175,6 +190,8 @@ public final class Registry: @unchecked Sendable {
     public private(set) var methods: [String: [String: Builtin]] = [:]
     /// One-line descriptions of namespaces, for `mend doc`.
     public private(set) var namespaceDocs: [String: String] = [:]
+    /// The kinds of host state builtins change, by kind: `mend rollback` undoes journalled changes with them.
+    public private(set) var resources: [String: any Resource] = [:]
 
     public init() {}
 
@@ -185,6 +202,11 @@ public final class Registry: @unchecked Sendable {
         case (_, let ns?): namespaces[ns, default: [:]][builtin.name] = builtin
         case (_, nil): functions[builtin.name] = builtin
         }
+    }
+
+    /// Adds a kind of host state, so journalled changes of that kind can be undone.
+    public func register(resource: any Resource) {
+        resources[resource.kind] = resource
     }
 
     /// Describes a namespace for `mend doc`.

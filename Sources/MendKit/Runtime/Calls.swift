@@ -87,7 +87,16 @@ extension Interpreter {
                 }
             }
         } else {
-            for k in 0..<argc { try place(b, args[k], at: k, &values, &rest) }
+            // Compiled calls put every argument in its slot already (absent where left out).
+            for k in 0..<argc {
+                if k < b.params.count {
+                    values[k] = args[k].isAbsent ? nil : args[k]
+                } else if b.variadic {
+                    rest.append(args[k])
+                } else {
+                    throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")")
+                }
+            }
         }
         for (k, p) in b.params.enumerated() where p.required && values[k] == nil {
             throw MendError("missing argument '\(p.name)' in the call to \(b.signature)")
@@ -99,16 +108,24 @@ extension Interpreter {
         top = args + argc
         defer { top = savedTop }
         var arguments = Arguments(builtin: b, values: values, rest: rest, receiver: receiver, context: self)
-        return try b.body(&arguments)
+        do {
+            return try b.body(&arguments)
+        } catch let error as HostError {
+            throw MendError(error)
+        } catch let error as ProcessError {
+            throw MendError("\(b.qualifiedName): \(error.description)", kind: .host)
+        }
     }
 
+    /// Puts the `k`-th positional argument of a labelled call in its slot.
     private func place(_ b: Builtin, _ v: Value, at k: Int, _ values: inout [Value?], _ rest: inout [Value]) throws {
-        if k < b.params.count {
-            values[k] = v.isAbsent ? nil : v
-        } else if b.variadic {
-            rest.append(v)
+        guard let slot = b.slot(forPositional: k) else {
+            throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")")
+        }
+        if slot < b.params.count {
+            values[slot] = v.isAbsent ? nil : v
         } else {
-            throw MendError("\(b.signature) takes at most \(b.params.count) argument\(b.params.count == 1 ? "" : "s")")
+            rest.append(v)
         }
     }
 

@@ -57,6 +57,12 @@ public final class Interpreter: BuiltinContext {
     public internal(set) var title: String?
     public internal(set) var checks: [CheckResult] = []
     public internal(set) var resolvedParams: [ResolvedParam] = []
+    /// Told each `log` line (the engine keeps them in its report).
+    public var logObserver: ((String) -> Void)?
+    /// How builtins read and change the host; an engine replaces the default, which refuses changes.
+    public var effects: any Effects = ReadOnlyEffects()
+    /// `require`s that did not hold, thrown together before the first step.
+    var failedRequires: [(String, Span)] = []
     /// Deepest runbook call nesting before "recursion too deep".
     public let maxCallDepth: Int
 
@@ -127,13 +133,16 @@ public final class Interpreter: BuiltinContext {
 
     func runUnit(_ unit: CompiledUnit, in module: Module) throws -> Value {
         // A runbook file that imports itself, directly or not, is a cycle too.
-        let key = loading.isEmpty ? canonicalPath(unit.file.name) : nil
+        let isProgram = loading.isEmpty
+        let key = isProgram ? canonicalPath(unit.file.name) : nil
         if let key { loading.append(key) }
         defer { if key != nil { loading.removeAll() } }
         module.reserve(unit.globalNames)
         let proto = try Proto(unit.main, module: module, registry: registry)
         let closure = Closure(proto: proto, cells: [])
-        return try execute(closure, fp: top, argc: 0)
+        let result = try execute(closure, fp: top, argc: 0)
+        if isProgram { try throwIfRequiresFailed() }
+        return result
     }
 
     /// Interpreter code recurses; it runs on a thread with a large stack so the call-depth limit,
@@ -153,6 +162,7 @@ public final class Interpreter: BuiltinContext {
 
     public func logLine(_ text: String) {
         output.standardError("[\(Interpreter.timestamp())] \(text)\n")
+        logObserver?(text)
     }
 }
 

@@ -12,6 +12,8 @@ public struct MendError: Error, @unchecked Sendable {
         case assertion
         /// A builtin could not do its work (a missing tool, a file that cannot be read).
         case host
+        /// The host refused a change for want of privileges (exit 77).
+        case permission
     }
 
     public var message: String
@@ -24,6 +26,11 @@ public struct MendError: Error, @unchecked Sendable {
         self.message = message
         self.kind = kind
         self.span = span
+    }
+
+    /// A failed host operation as a runbook error: `permission` when privileges were missing.
+    public init(_ error: HostError) {
+        self.init(error.message, kind: error.isPermissionDenied ? .permission : .host)
     }
 
     /// The error as a located diagnostic (with the call chain as notes).

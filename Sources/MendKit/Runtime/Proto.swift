@@ -155,9 +155,14 @@ public final class Module {
 
 /// A `require` that did not hold: nothing may run (exit 4).
 public struct PreconditionFailed: Error, @unchecked Sendable {
-    public let message: String
-    public let span: Span
-    public var diagnostic: Diagnostic { Diagnostic(span, message) }
+    /// Each `require` that did not hold, in program order.
+    public let failures: [(message: String, span: Span)]
+    /// The first failure's message.
+    public var message: String { failures.first?.message ?? "" }
+    /// The first failure's location.
+    public var span: Span? { failures.first?.span }
+    /// One located diagnostic per failure.
+    public var diagnostics: Diagnostics { Diagnostics(failures.map { Diagnostic($0.span, $0.message) }) }
 }
 
 /// A bad command-line input found while running, e.g. a `--param` of the wrong type (exit 64).

@@ -8,7 +8,7 @@ extension Builtin {
         case .method: kind = .method
         }
         return BuiltinSignature(qualifiedName: qualifiedName, params: params.map { ($0.name, $0.required) },
-                                variadic: variadic, kind: kind, changesHost: changesHost)
+                                positionalCount: positionalCount, variadic: variadic, kind: kind, changesHost: changesHost)
     }
 }
 
@@ -29,10 +29,12 @@ extension Registry: SymbolTable {
         Array(Stdlib.sources.keys)
     }
 
-    /// A registry with the core library: what `mend` and a plain embedder start from.
+    /// A registry with the core library and the host modules: what `mend` and a plain embedder start from.
     public static func standard() -> Registry {
         let registry = Registry()
         CoreLibrary.register(into: registry)
+        CommandModule.register(into: registry)
+        FileModule.register(into: registry)
         return registry
     }
 }

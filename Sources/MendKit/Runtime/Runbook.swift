@@ -15,13 +15,23 @@ extension Interpreter {
         case .check:
             checks.append(CheckResult(ok: ok, message: ok ? (message?.display ?? info.source) : text,
                                       location: info.span.description))
-            if !ok {
+            // With an engine, its report shows failed checks.
+            if !ok, stepRunner == nil {
                 let line = message == nil ? text : "check failed: \(text)"
                 output.standardError("\(line) (\(info.span.description))\n")
             }
         case .require:
-            if !ok { throw PreconditionFailed(message: message?.display ?? "require failed: \(info.source)", span: info.span) }
+            // Every require is evaluated before the first step, so all failures are reported together.
+            if !ok { failedRequires.append((message?.display ?? "require failed: \(info.source)", info.span)) }
         }
+    }
+
+    /// Throws when a `require` did not hold: before the first step and at the end of the program.
+    func throwIfRequiresFailed() throws {
+        guard !failedRequires.isEmpty else { return }
+        let failures = failedRequires
+        failedRequires = []
+        throw PreconditionFailed(failures: failures)
     }
 
     func runStep(_ info: StepInfo, name: Value, when: Value?, timeout: Value?, confirm: Value?, body: Value,
@@ -40,6 +50,7 @@ extension Interpreter {
         }
         let step = StepCall(name: name.display, when: condition, timeout: try duration(timeout, "timeout"),
                             confirm: try duration(confirm, "confirm"), body: body, rollback: rollback, span: info.span)
+        try throwIfRequiresFailed()
         if stepDepth > 0 { throw MendError("step \"\(step.name)\" starts inside another step") }
         stepDepth += 1
         defer { stepDepth -= 1 }

@@ -1,3 +1,5 @@
+import CMendSupport
+
 /// Marks an optional argument that was left out; the callee fills in the default.
 nonisolated(unsafe) let absentCell = Cell(.null)
 nonisolated(unsafe) let absentValue = Value.cell(absentCell)
@@ -195,6 +197,8 @@ extension Interpreter {
                     if case .int(let a) = v { less = a < Int(k) } else { less = try Operators.compare(v, .int(Int(k))) < 0 }
                     if !less { pc = Int(target) }
                 case .jump(let target):
+                    // A backward jump closes a loop: the place to notice a signal or a step's timeout.
+                    if Int(target) < pc, mend_interrupt_pending() != 0 { throw Interrupted.pending() }
                     pc = Int(target)
                 case .jumpIfFalse(let target):
                     sp -= 1
@@ -288,6 +292,7 @@ extension Interpreter {
                         let (next, overflow) = current.addingReportingOverflow(step)
                         // The slot holds an int: overwrite without a release.
                         (fp + Int(s)).initialize(to: .int(overflow ? end : next))
+                        if mend_interrupt_pending() != 0 { throw Interrupted.pending() }
                         pc = Int(target)
                     }
                 case .addConst(let k):
@@ -350,6 +355,10 @@ extension Interpreter {
         guard depth < maxCallDepth, fp + closure.frameSize <= stackEnd else {
             releaseRange(fp, fp + argc)
             throw MendError("recursion too deep (more than \(maxCallDepth) nested calls)")
+        }
+        if mend_interrupt_pending() != 0 {
+            releaseRange(fp, fp + argc)
+            throw Interrupted.pending()
         }
         depth += 1
         if argc < closure.parameterCount {

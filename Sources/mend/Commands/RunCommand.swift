@@ -1,36 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import MendKit
 
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Execute a runbook.",
-        discussion: """
-        Params are set with --param NAME=VALUE (repeatable), --param-file FILE (NAME=VALUE lines) or \
-        the environment (MEND_PARAM_NAME); values are parsed as the type of the param's default.
-        """
-    )
+/// The report formats of `run` and `plan`.
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, junit, markdown
+}
 
+/// The options `run` and `plan` share.
+struct RunbookOptions: ParsableArguments {
     @Argument(help: "The runbook file.")
     var file: String
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("Set a param.", valueName: "NAME=VALUE"))
+    @Option(name: .customLong("param"), help: ArgumentHelp("Set a param (repeatable).", valueName: "NAME=VALUE"))
     var params: [String] = []
 
     @Option(name: .customLong("param-file"), help: ArgumentHelp("Read NAME=VALUE lines from a file.", valueName: "FILE"))
     var paramFile: String?
 
-    func run() throws {
-        try runCommand {
-            let source = try readSource(file)
-            let interpreter = Interpreter()
-            let unit = try interpreter.compile(source)
-            interpreter.parameters = try ParamArguments.collect(params, file: paramFile, declared: unit.main.params.map(\.name))
-            try interpreter.checkParameters(of: unit)
-            _ = try interpreter.run(unit)
-            return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
-        }
+    @Option(name: .customLong("step"), help: ArgumentHelp(
+        "Run only steps whose name matches (repeatable; * and ? are wildcards). Top-level code always runs.",
+        valueName: "NAME"))
+    var steps: [String] = []
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("Skip the bodies of steps numbered below N.", valueName: "N"))
+    var from: Int?
+
+    @Option(help: "Report format: text, json, junit or markdown.")
+    var format: ReportFormat = .text
+
+    @Flag(name: .customLong("no-rollback"), help: "On a failure, leave the host as the failure found it (undo later with `mend rollback`).")
+    var noRollback = false
+
+    @Option(help: ArgumentHelp("Resolve every file path under this directory (a fixture host or an image).", valueName: "DIR"))
+    var root: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "Where the lock and journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    var stateDirectory: String?
+
+    @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the run changed something (in a plan: when changes are pending).")
+    var detailedExitCode = false
+
+    func validate() throws {
+        if let from, from < 1 { throw ValidationError("--from counts steps from 1, got \(from)") }
     }
+}
+
+/// The state directory a command uses: `--state-dir`, else `$MEND_STATE_DIR`, else /var/lib/mend.
+func stateDirectory(_ option: String?) -> StateDirectory {
+    let env = getenv("MEND_STATE_DIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    return StateDirectory(path: option ?? env ?? "/var/lib/mend")
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Execute a runbook: apply its steps, journalled, rolled back on failure.",
+        discussion: """
+        Params are set with --param NAME=VALUE (repeatable), --param-file FILE (NAME=VALUE lines) or \
+        the environment (MEND_PARAM_NAME); values are parsed as the type of the param's default.
+
+        Exit codes: 0 success · 1 a step or check failed (changes rolled back) · 2 changes made \
+        (with --detailed-exitcode) · 3 rollback incomplete · 4 a require failed, nothing ran · \
+        64 usage error · 65 the runbook does not parse or check · 75 another run holds the lock · \
+        77 a change needed privileges this process lacks.
+        """
+    )
+
+    @OptionGroup var options: RunbookOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Plan only: show every change, touch nothing (same as `mend plan`).")
+    var dryRun = false
+
+    func run() throws {
+        try runRunbook(options, isPlan: dryRun)
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show what a run would change, with exact before → after values; touch nothing.",
+        discussion: """
+        The same as `mend run --dry-run`. Host-changing builtins record their change and later reads see \
+        the planned state, so asserts after a planned change check it. Commands from run(…) and sh(…) do \
+        not run unless marked readonly: true. A plan takes no lock and writes no journal.
+
+        Exit codes: 0 nothing to change · 1 a step, assert or check failed · 2 changes pending (with \
+        --detailed-exitcode) · 4 a require failed · 64 usage error · 65 the runbook does not parse or check.
+        """
+    )
+
+    @OptionGroup var options: RunbookOptions
+
+    func run() throws {
+        try runRunbook(options, isPlan: true)
+    }
+}
+
+/// Sends `print` to standard error, keeping standard output for a machine-readable report.
+private final class ErrorStreamOutput: OutputSink {
+    func standardOutput(_ text: String) { Console.error(text) }
+    func standardError(_ text: String) { Console.error(text) }
+}
+
+/// `mend run` and `mend plan`.
+private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
+    try runCommand {
+        let source = try readSource(options.file)
+        let interpreter = Interpreter()
+        let unit = try interpreter.compile(source)
+        interpreter.parameters = try ParamArguments.collect(options.params, file: options.paramFile,
+                                                            declared: unit.main.params.map(\.name))
+        try interpreter.checkParameters(of: unit)
+        if options.format != .text { interpreter.output = ErrorStreamOutput() }
+
+        var engineOptions = EngineOptions()
+        engineOptions.isPlan = isPlan
+        engineOptions.selectedSteps = options.steps
+        engineOptions.fromStep = options.from
+        engineOptions.rollsBack = !options.noRollback
+        engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.stateDirectory)
+        engineOptions.confirmsOnTerminal = isatty(0) != 0
+        engineOptions.detailedExitCode = options.detailedExitCode
+        let engine = Engine(interpreter: interpreter, host: Host(root: try rootDirectory(options.root)), options: engineOptions)
+        var reporter: TextReporter?
+        if options.format == .text {
+            let term = getenv("TERM").map { String(cString: $0) } ?? ""
+            let colour = isatty(1) != 0 && getenv("NO_COLOR") == nil && term != "dumb"
+            reporter = TextReporter(colour: colour, write: { Console.write($0) }, prompt: { Console.error($0, newline: false) })
+            engine.observer = reporter
+        }
+
+        let report: RunReport
+        do {
+            report = try engine.run(unit)
+        } catch let held as LockHeld {
+            throw CommandFailure(ExitStatus.locked, "mend: \(held)")
+        } catch let error as HostError {
+            let hint = error.isPermissionDenied ? " (run as root, or choose a writable --state-dir)" : ""
+            throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)\(hint)")
+        }
+
+        switch options.format {
+        case .text:
+            reporter?.finished(report)
+        case .json:
+            Console.output(report.json.prettyText)
+        case .junit:
+            Console.write(report.junit)
+        case .markdown:
+            Console.write(report.markdown)
+        }
+        // Diagnostics with their carets go to stderr in every format; the report has the short form.
+        for step in report.steps { if let error = step.error { Console.error(error.rendered) } }
+        if let error = report.error { Console.error(error.rendered) }
+        return report.exitCode
+    }
+}
+
+/// `--root DIR` as an absolute, existing directory.
+private func rootDirectory(_ option: String?) throws -> String {
+    guard let option else { return "/" }
+    var info = stat()
+    guard stat(option, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, let real = realpath(option, nil) else {
+        throw CommandFailure(ExitStatus.usage, "mend: --root \(option): no such directory")
+    }
+    defer { free(real) }
+    return String(cString: real)
 }
 
 /// `--param` and `--param-file` values, checked against the runbook's declared params.

@@ -5,6 +5,7 @@ import Testing
 final class FakeContext: BuiltinContext {
     var printed: [String] = []
     var logged: [String] = []
+    let effects: any Effects = ReadOnlyEffects()
 
     func call(_ function: Value, _ arguments: [Value]) throws -> Value {
         switch function {

@@ -475,11 +475,12 @@ private let second = 1_000_000_000
     @Test func aFailedRequireIsAPreconditionFailure() throws {
         let h = Harness()
         do {
-            _ = try h.interpreter.evaluate("let n = 1\nrequire n > 2, \"need more\"\nprint(\"not reached\")")
+            _ = try h.interpreter.evaluate("let n = 1\nrequire n > 2, \"need more\"\nrequire n > 3\nstep \"s\" { print(\"not reached\") }")
             Issue.record("expected PreconditionFailed")
         } catch let p as PreconditionFailed {
-            #expect(p.message == "need more")
-            #expect(p.span.text == "require n > 2, \"need more\"")
+            // Every require is evaluated before the first step, so both failures are reported.
+            #expect(p.failures.map(\.message) == ["need more", "require failed: n > 3"])
+            #expect(p.span?.text == "require n > 2, \"need more\"")
         }
         #expect(h.sink.out.isEmpty)
         do {

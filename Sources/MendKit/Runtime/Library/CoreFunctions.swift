@@ -332,7 +332,7 @@ public enum CoreLibrary {
                 """, example: #"sleep(100ms)"#) { args in
                 let ns = try args.duration(0)
                 guard ns >= 0 else { throw MendError("sleep: the duration must not be negative, got \(Value.formatDuration(ns))") }
-                pause(nanoseconds: ns)
+                try pause(nanoseconds: ns)
                 return .null
             },
             Builtin(name: "env", params: [Param("name"), .optional("default")], doc: """
@@ -353,13 +353,15 @@ public enum CoreLibrary {
         ]
     }
 
-    /// Sleeps the whole time even when a signal interrupts nanosleep.
-    private static func pause(nanoseconds ns: Int) {
+    /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout).
+    private static func pause(nanoseconds ns: Int) throws {
         var request = timespec(tv_sec: ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0, errno == EINTR {
+            try Interrupted.check()
             request = remaining
         }
+        try Interrupted.check()
     }
 
     // MARK: - Text

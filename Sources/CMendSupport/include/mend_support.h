@@ -1,0 +1,37 @@
+#ifndef MEND_SUPPORT_H
+#define MEND_SUPPORT_H
+
+/* Not exported by Swift's Glibc module: extended attributes keep a file's SELinux label. */
+#include <sys/xattr.h>
+
+/* Interrupt requests for a running runbook. Signal handlers and the step timer set a reason; the
+   interpreter polls it at loop back-edges and calls, and the engine stops and rolls back.
+   Kept in C: a signal handler may only touch a lock-free atomic. */
+
+enum {
+    MEND_INTERRUPT_NONE = 0,
+    MEND_INTERRUPT_SIGINT = 1,
+    MEND_INTERRUPT_SIGTERM = 2,
+    MEND_INTERRUPT_TIMEOUT = 3,
+};
+
+extern int mend_interrupt_reason;
+
+/* The pending reason, MEND_INTERRUPT_NONE when none; cheap enough for the interpreter's hot loop. */
+static inline int mend_interrupt_pending(void) {
+    return __atomic_load_n(&mend_interrupt_reason, __ATOMIC_RELAXED);
+}
+
+/* Clears the pending reason and returns it. */
+int mend_interrupt_take(void);
+
+/* SIGINT and SIGTERM set a reason instead of ending the process (idempotent). */
+void mend_interrupt_install(void);
+
+/* Restores the default SIGINT and SIGTERM dispositions. */
+void mend_interrupt_uninstall(void);
+
+/* Sets MEND_INTERRUPT_TIMEOUT after `nanoseconds` (a one-shot real-time timer); 0 disarms it. */
+void mend_interrupt_arm_timeout(long long nanoseconds);
+
+#endif

@@ -1,0 +1,49 @@
+#include "mend_support.h"
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
+
+int mend_interrupt_reason = MEND_INTERRUPT_NONE;
+
+static void on_signal(int signo) {
+    int reason = MEND_INTERRUPT_TIMEOUT;
+    if (signo == SIGINT) reason = MEND_INTERRUPT_SIGINT;
+    if (signo == SIGTERM) reason = MEND_INTERRUPT_SIGTERM;
+    __atomic_store_n(&mend_interrupt_reason, reason, __ATOMIC_RELAXED);
+}
+
+int mend_interrupt_take(void) {
+    return __atomic_exchange_n(&mend_interrupt_reason, MEND_INTERRUPT_NONE, __ATOMIC_RELAXED);
+}
+
+static void set_handler(int signo, void (*handler)(int)) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = handler;
+    sigemptyset(&action.sa_mask);
+    /* No SA_RESTART: a blocking wait returns EINTR and looks at the reason. */
+    sigaction(signo, &action, NULL);
+}
+
+void mend_interrupt_install(void) {
+    set_handler(SIGINT, on_signal);
+    set_handler(SIGTERM, on_signal);
+    set_handler(SIGALRM, on_signal);
+}
+
+void mend_interrupt_uninstall(void) {
+    set_handler(SIGINT, SIG_DFL);
+    set_handler(SIGTERM, SIG_DFL);
+}
+
+void mend_interrupt_arm_timeout(long long nanoseconds) {
+    struct itimerval timer;
+    memset(&timer, 0, sizeof timer);
+    if (nanoseconds > 0) {
+        long long micros = nanoseconds / 1000;
+        if (micros == 0) micros = 1;
+        timer.it_value.tv_sec = (time_t)(micros / 1000000);
+        timer.it_value.tv_usec = (suseconds_t)(micros % 1000000);
+    }
+    setitimer(ITIMER_REAL, &timer, NULL);
+}

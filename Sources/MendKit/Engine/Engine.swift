@@ -1,0 +1,546 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CMendSupport
+
+/// How a run goes: plan or apply, which steps, whether to roll back, where the journal lives.
+public struct EngineOptions {
+    /// A plan (`mend plan`, `--dry-run`): changes are recorded and overlaid, never made.
+    public var isPlan = false
+    /// `--step NAME`: only steps whose name matches one of these run (`*` and `?` are wildcards).
+    public var selectedSteps: [String] = []
+    /// `--from N`: the bodies of steps numbered below N are skipped.
+    public var fromStep: Int?
+    /// False with `--no-rollback`: a failure leaves the host as it found it.
+    public var rollsBack = true
+    /// Where the lock and journals live; nil runs without either (embedders, tests).
+    public var stateDirectory: StateDirectory?
+    /// Read `y` for a `confirm` step from standard input (a terminal).
+    public var confirmsOnTerminal = false
+    /// `--detailed-exitcode`: exit 2 when changes were made (or, in a plan, are pending).
+    public var detailedExitCode = false
+
+    public init() {}
+}
+
+/// Told as a run goes, for live progress. Every method has a default that does nothing.
+public protocol EngineObserver: AnyObject {
+    func stepStarted(_ step: StepReport)
+    func stepFinished(_ step: StepReport)
+    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int)
+    func rollbackStarted()
+    func rollbackFinished(_ report: RunReport)
+}
+
+extension EngineObserver {
+    public func stepStarted(_ step: StepReport) {}
+    public func stepFinished(_ step: StepReport) {}
+    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int) {}
+    public func rollbackStarted() {}
+    public func rollbackFinished(_ report: RunReport) {}
+}
+
+/// Runs a runbook's steps: applies changes (journal first) or plans them over an overlay, keeps
+/// the statuses, and on a failure undoes everything newest first (LANGUAGE.md §4).
+///
+/// ```swift
+/// let interpreter = Interpreter()
+/// let unit = try interpreter.compile(source)
+/// let engine = Engine(interpreter: interpreter, host: Host(), options: options)
+/// let report = try engine.run(unit)      // report.status, report.exitCode
+/// ```
+public final class Engine: StepRunner, Effects {
+    public let host: Host
+    public let options: EngineOptions
+    public var observer: (any EngineObserver)?
+    /// Masks secret params in everything the run shows.
+    public let redactor = Redactor()
+    public var isPlanning: Bool { options.isPlan }
+
+    /// The interpreter holds the engine (as its step runner and effects), not the reverse.
+    private unowned let interpreter: Interpreter
+    /// Planned states by kind and target: reads in a plan see these.
+    private var overlay: [String: JSON] = [:]
+    private var steps: [StepEntry] = []
+    private var current: StepEntry?
+    private var inRollbackBlock = false
+    private var journal: Journal?
+    private var sequence = 0
+    private var report = RunReport(file: "", isPlan: false, host: HostSummary(name: "", os: "", kernel: ""), runId: nil)
+
+    /// A step while the run lasts: its report and what rollback needs.
+    private final class StepEntry {
+        let report: StepReport
+        let rollback: Value?
+        let span: Span
+        var changes: [ChangeEntry] = []
+        var bodyStarted = false
+        /// The step failed for want of privileges (exit 77).
+        var deniedPermission = false
+        var checks: Range<Int> = 0..<0
+        init(report: StepReport, rollback: Value?, span: Span) {
+            self.report = report
+            self.rollback = rollback
+            self.span = span
+        }
+    }
+
+    /// A change with the states undo needs.
+    private struct ChangeEntry {
+        let report: ChangeReport
+        /// Nil for a command: it cannot be undone.
+        let resource: (any Resource)?
+        let target: String
+        let before: JSON
+        let sequence: Int
+    }
+
+    /// A failed step ends the run; not a ``MendError``, so no `catch` in the runbook stops it.
+    private struct StepFailed: Error {}
+
+    /// The lock or the journal could not be set up: the run stops before its first step, and
+    /// ``run(_:)`` throws ``setupError``.
+    private struct SetupFailed: Error {}
+    private var setupError: (any Error)?
+    private var lock: StateDirectory.Lock?
+
+    /// Takes the host lock and starts the journal when the first step starts: a program without
+    /// steps changes nothing, so it needs neither (nor root).
+    private func startJournal() throws {
+        guard journal == nil, let directory = options.stateDirectory, let runId = report.runId else { return }
+        do {
+            lock = try directory.lock(runId: runId)
+            let journal = try Journal.create(at: directory.journalPath(runId))
+            try journal.append(.object([
+                ("type", .string("begin")), ("run_id", .string(runId)), ("file", .string(report.file)),
+                ("root", .string(host.root)), ("pid", .int(Int(getpid()))), ("started", .int(Int(time(nil)))),
+            ]))
+            self.journal = journal
+        } catch {
+            setupError = error
+            throw SetupFailed()
+        }
+    }
+
+    public init(interpreter: Interpreter, host: Host, options: EngineOptions) {
+        self.interpreter = interpreter
+        self.host = host
+        self.options = options
+    }
+
+    /// Runs the program. Throws only when the run cannot start (``LockHeld``, a ``HostError`` of the
+    /// state directory) or on a ``UsageError`` from a param; every other outcome is in the report.
+    public func run(_ unit: CompiledUnit) throws -> RunReport {
+        let started = Engine.milliseconds()
+        let runId = options.isPlan || options.stateDirectory == nil ? nil : StateDirectory.newRunId()
+        report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: host.summary(), runId: runId)
+        defer {
+            lock?.release()
+            lock = nil
+        }
+
+        _ = mend_interrupt_take()
+        mend_interrupt_install()
+        defer {
+            mend_interrupt_arm_timeout(0)
+            mend_interrupt_uninstall()
+            _ = mend_interrupt_take()
+        }
+        let saved = (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver)
+        interpreter.stepRunner = self
+        interpreter.effects = self
+        interpreter.output = RedactingOutput(saved.2, redactor: redactor, interpreter: interpreter)
+        interpreter.logObserver = { [unowned self] line in
+            redactor.update(from: self.interpreter.resolvedParams)
+            let text = redactor.redact(line)
+            if let current { current.report.logs.append(text) } else { report.logs.append(text) }
+        }
+        defer { (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver) = saved }
+
+        var outcome = Outcome()
+        try interpreter.onLargeStackIfNeeded {
+            do {
+                _ = try interpreter.run(unit)
+            } catch is StepFailed {
+                outcome.failed = true
+            } catch let usage as UsageError {
+                throw usage
+            } catch is SetupFailed {
+                if let setupError { throw setupError }
+            } catch let failed as PreconditionFailed {
+                outcome.preconditionFailed = true
+                let messages = failed.failures.enumerated().map { k, f in k == 0 ? f.message : "\(f.message) (\(f.span.description))" }
+                report.error = ErrorReport(message: redactor.redact(messages.joined(separator: "; ")),
+                                           location: failed.span?.description,
+                                           rendered: redactor.redact(failed.diagnostics.rendered()))
+            } catch {
+                outcome.failed = true
+                outcome.invalidRunbook = error is Diagnostics
+                report.error = describe(error, span: nil, timeout: nil)
+            }
+            outcome.permissionDenied = outcome.permissionDenied || steps.contains { $0.report.error != nil && $0.deniedPermission }
+            if outcome.failed, !options.isPlan, options.rollsBack { outcome.rolledBack = rollBack() }
+        }
+        finish(outcome, started: started)
+        return report
+    }
+
+    /// What the run came to, for its status and exit code.
+    private struct Outcome {
+        var failed = false
+        var preconditionFailed = false
+        var invalidRunbook = false
+        var permissionDenied = false
+        var rolledBack = false
+    }
+
+    private func finish(_ outcome: Outcome, started: Int) {
+        redactor.update(from: interpreter.resolvedParams)
+        report.runbook = interpreter.title.map(redactor.redact)
+        report.params = interpreter.resolvedParams.map { p in
+            (p.name, p.secret ? .string(Redactor.mask) : redactor.redact(p.value.reportJSON))
+        }
+        var inSteps = Set<Int>()
+        for entry in steps { inSteps.formUnion(entry.checks) }
+        report.checks = interpreter.checks.indices.filter { !inSteps.contains($0) }.map { redacted(interpreter.checks[$0]) }
+        let failedChecks = report.allChecks.contains { !$0.ok }
+        let statuses = report.steps.map(\.status)
+        if outcome.preconditionFailed {
+            report.status = .preconditionFailed
+        } else if !report.rollbackErrors.isEmpty {
+            report.status = .rollbackIncomplete
+        } else if outcome.failed, outcome.rolledBack {
+            report.status = .rolledBack
+        } else if outcome.failed || failedChecks {
+            report.status = .failed
+        } else if statuses.contains(.wouldChange) {
+            report.status = .wouldChange
+        } else if statuses.contains(.changed) {
+            report.status = .changed
+        } else {
+            report.status = .ok
+        }
+        let changed = report.status == .changed || report.status == .wouldChange
+        report.exitCode = outcome.invalidRunbook ? 65
+            : outcome.preconditionFailed ? 4
+            : report.status == .rollbackIncomplete ? 3
+            : outcome.permissionDenied ? 77
+            : outcome.failed || failedChecks ? 1
+            : changed && options.detailedExitCode ? 2 : 0
+        report.durationMs = Engine.milliseconds() - started
+        try? journal?.append(.object([("type", .string("end")), ("status", .string(report.status.rawValue)),
+                                      ("runbook", report.runbook.map(JSON.string) ?? .null)]))
+    }
+
+    // MARK: Steps
+
+    public func runStep(_ call: StepCall, in interpreter: Interpreter) throws {
+        redactor.update(from: interpreter.resolvedParams)
+        let step = StepReport(index: steps.count + 1, name: redactor.redact(call.name), confirm: call.confirm,
+                              hasRollbackBlock: call.rollback != nil)
+        let entry = StepEntry(report: step, rollback: call.rollback, span: call.span)
+        steps.append(entry)
+        report.steps.append(step)
+        if let reason = skipReason(call, index: step.index) {
+            step.status = .skipped
+            step.skippedReason = reason
+            observer?.stepFinished(step)
+            return
+        }
+        try startJournal()
+        observer?.stepStarted(step)
+        let started = Engine.milliseconds()
+        let firstCheck = interpreter.checks.count
+        current = entry
+        entry.bodyStarted = true
+        defer {
+            current = nil
+            entry.checks = firstCheck..<interpreter.checks.count
+            step.checks = interpreter.checks[entry.checks].map(redacted)
+            step.durationMs = Engine.milliseconds() - started
+            observer?.stepFinished(step)
+        }
+        do {
+            try journal?.append(.object([
+                ("type", .string("step")), ("index", .int(step.index)), ("name", .string(call.name)),
+                ("has_rollback", .bool(call.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
+            ]))
+            if let timeout = call.timeout { mend_interrupt_arm_timeout(Int64(timeout)) }
+            _ = try interpreter.call(call.body, [])
+            mend_interrupt_arm_timeout(0)
+            if let confirm = call.confirm, !options.isPlan, entry.changes.contains(where: { $0.report.applied }) {
+                try waitForConfirmation(entry, nanoseconds: confirm)
+            }
+            step.status = entry.changes.isEmpty ? .ok : options.isPlan ? .wouldChange : .changed
+        } catch {
+            mend_interrupt_arm_timeout(0)
+            step.status = .failed
+            step.error = describe(error, span: call.span, timeout: call.timeout)
+            entry.deniedPermission = (error as? MendError)?.kind == .permission
+            throw StepFailed()
+        }
+    }
+
+    /// Why a step does not run, or nil when it does.
+    private func skipReason(_ call: StepCall, index: Int) -> String? {
+        if call.when == false { return "when false" }
+        if let from = options.fromStep, index < from { return "before --from \(from)" }
+        if !options.selectedSteps.isEmpty, !options.selectedSteps.contains(where: { Engine.glob($0, matches: call.name) }) {
+            return "not selected by --step"
+        }
+        return nil
+    }
+
+    /// Shell-style matching: `*` any run of characters, `?` one character.
+    static func glob(_ pattern: String, matches text: String) -> Bool {
+        let p = Array(pattern), t = Array(text)
+        var pi = 0, ti = 0, star = -1, mark = 0
+        while ti < t.count {
+            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+                pi += 1
+                ti += 1
+            } else if pi < p.count, p[pi] == "*" {
+                star = pi
+                mark = ti
+                pi += 1
+            } else if star >= 0 {
+                pi = star + 1
+                mark += 1
+                ti = mark
+            } else {
+                return false
+            }
+        }
+        while pi < p.count, p[pi] == "*" { pi += 1 }
+        return pi == p.count
+    }
+
+    // MARK: Effects
+
+    public func state(of resource: any Resource, _ target: String) throws -> JSON {
+        if let planned = overlay[Engine.key(resource, target)] { return planned }
+        return try resource.read(target, on: host)
+    }
+
+    public func perform(_ change: Change) throws {
+        guard let entry = current else {
+            throw MendError("\(change.resource.kind) \(change.target): host changes happen inside a step")
+        }
+        let resource = change.resource
+        if resource.same(change.before, change.after) { return }
+        let shown = ChangeReport(
+            kind: resource.kind, target: redactor.redact(change.target),
+            before: redactor.redact(resource.reportValue(change.before)),
+            after: redactor.redact(resource.reportValue(change.after)), note: change.note.map(redactor.redact),
+            diff: resource.showsDiff ? diff(resource.reportValue(change.before), resource.reportValue(change.after), change.target) : nil,
+            undoable: true, compensation: inRollbackBlock)
+        if options.isPlan {
+            overlay[Engine.key(resource, change.target)] = change.after
+            entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before, sequence: 0))
+            entry.report.changes.append(shown)
+            return
+        }
+        sequence += 1
+        try journal?.append(.object([
+            ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
+            ("kind", .string(resource.kind)), ("target", .string(change.target)), ("before", change.before),
+            ("after", change.after), ("undoable", .bool(true)), ("compensation", .bool(inRollbackBlock)),
+        ]))
+        // Recorded before it is made: a change that fails half-way is undone too.
+        entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before,
+                                         sequence: sequence))
+        entry.report.changes.append(shown)
+        try resource.write(change.target, change.after, on: host)
+        shown.applied = true
+        try journal?.append(.object([("type", .string("applied")), ("seq", .int(sequence))]))
+        // A signal stops the run after the change in hand, never in the middle of one.
+        try Interrupted.check()
+    }
+
+    public func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult? {
+        if readonly { return try body() }
+        guard let entry = current else {
+            throw MendError("\(text): a command that may change the host runs inside a step (or mark it readonly: true)")
+        }
+        let shown = ChangeReport(kind: "run", target: redactor.redact(text), before: .null,
+                                 after: .string(options.isPlan ? "not run in a plan" : "ran"), note: nil, diff: nil,
+                                 undoable: false, compensation: inRollbackBlock)
+        entry.report.changes.append(shown)
+        if options.isPlan {
+            entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, sequence: 0))
+            return nil
+        }
+        sequence += 1
+        try journal?.append(.object([
+            ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
+            ("kind", .string("run")), ("target", .string(text)), ("before", .null), ("after", .null),
+            ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)),
+        ]))
+        entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, sequence: sequence))
+        let result = try body()
+        shown.applied = true
+        try journal?.append(.object([("type", .string("applied")), ("seq", .int(sequence)), ("status", .int(Int(result.status)))]))
+        return result
+    }
+
+    // MARK: Rollback
+
+    /// Undoes the run newest first: each step's changes, then its rollback block. Returns true
+    /// when anything was undone or a rollback block ran.
+    private func rollBack() -> Bool {
+        _ = mend_interrupt_take()
+        observer?.rollbackStarted()
+        var acted = false
+        for entry in steps.reversed() where entry.bodyStarted {
+            var undoneAll = true
+            for change in entry.changes.reversed() where !change.report.compensation && !change.report.undone {
+                guard let resource = change.resource else {
+                    if entry.rollback == nil {
+                        undoneAll = false
+                        report.rollbackErrors.append(RollbackError(
+                            target: change.report.target,
+                            message: "a command cannot be undone, and step \(entry.report.index) has no rollback block"))
+                    }
+                    continue
+                }
+                do {
+                    let now = try resource.read(change.target, on: host)
+                    if !resource.same(now, change.before) { try resource.write(change.target, change.before, on: host) }
+                    change.report.undone = true
+                    acted = true
+                    try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
+                } catch {
+                    undoneAll = false
+                    report.rollbackErrors.append(RollbackError(target: change.report.target,
+                                                               message: redactor.redact(describe(error, span: nil, timeout: nil).message)))
+                }
+            }
+            if let block = entry.rollback {
+                acted = true
+                current = entry
+                inRollbackBlock = true
+                interpreter.stepDepth += 1
+                do {
+                    _ = try interpreter.call(block, [])
+                    // The block is the compensation for the step's commands.
+                    for change in entry.changes where change.resource == nil && !change.report.compensation {
+                        change.report.undone = true
+                        try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
+                    }
+                } catch {
+                    let e = describe(error, span: entry.span, timeout: nil)
+                    report.rollbackErrors.append(RollbackError(
+                        target: "rollback block of step \(entry.report.index) \"\(entry.report.name)\"",
+                        message: e.message + (e.location.map { " (\($0))" } ?? "")))
+                }
+                interpreter.stepDepth -= 1
+                inRollbackBlock = false
+                current = nil
+                _ = mend_interrupt_take()
+            }
+            if entry.report.status == .changed, undoneAll { entry.report.status = .rolledBack }
+        }
+        observer?.rollbackFinished(report)
+        return acted
+    }
+
+    // MARK: Confirmation
+
+    /// Holds a changed step until `y` on the terminal or `mend confirm`; fails it when time runs out.
+    private func waitForConfirmation(_ entry: StepEntry, nanoseconds: Int) throws {
+        let step = entry.report
+        let directory = options.stateDirectory
+        if let directory, let runId = report.runId {
+            try directory.announce(StateDirectory.PendingConfirmation(
+                runId: runId, step: step.index, name: step.name, pid: Int(getpid()),
+                deadline: Int(time(nil)) + (nanoseconds + 999_999_999) / 1_000_000_000))
+        }
+        defer { directory?.clearConfirmation() }
+        observer?.waitingForConfirmation(step, nanoseconds: nanoseconds)
+        let deadline = Engine.milliseconds() + nanoseconds / 1_000_000
+        var terminal = options.confirmsOnTerminal
+        var line: [UInt8] = []
+        while Engine.milliseconds() < deadline {
+            try Interrupted.check()
+            if let directory, let runId = report.runId, directory.isConfirmed(runId: runId, step: step.index) { return }
+            guard terminal else {
+                usleep(100_000)
+                continue
+            }
+            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard poll(&fds, 1, 100) > 0 else { continue }
+            var byte: UInt8 = 0
+            guard read(0, &byte, 1) == 1 else {
+                terminal = false
+                continue
+            }
+            guard byte == 0x0A else {
+                line.append(byte)
+                continue
+            }
+            let answer = String(decoding: line, as: UTF8.self).lowercased().filter { !$0.isWhitespace }
+            line = []
+            if answer == "y" || answer == "yes" { return }
+            if answer == "n" || answer == "no" { throw MendError("not confirmed: declined at the terminal", span: entry.span) }
+        }
+        throw MendError("not confirmed within \(Value.formatDuration(nanoseconds))", span: entry.span)
+    }
+
+    // MARK: Helpers
+
+    private static func key(_ resource: any Resource, _ target: String) -> String {
+        resource.kind + "\u{0}" + target
+    }
+
+    private func diff(_ before: JSON, _ after: JSON, _ path: String) -> String {
+        func text(_ v: JSON) -> String? {
+            if case .string(let s) = v { return s }
+            return nil
+        }
+        return redactor.redact(Diff.unified(text(before), text(after), path: path))
+    }
+
+    private func redacted(_ check: CheckResult) -> CheckResult {
+        redactor.isEmpty ? check : CheckResult(ok: check.ok, message: redactor.redact(check.message), location: check.location)
+    }
+
+    /// An error as reports show it, secrets masked.
+    private func describe(_ error: any Error, span: Span?, timeout: Int?) -> ErrorReport {
+        let message: String
+        var location = span?.description
+        var rendered: String?
+        switch error {
+        case let e as MendError:
+            message = e.message
+            var located = e
+            if located.span == nil { located.span = span }
+            rendered = located.rendered()
+            if let s = located.span { location = s.description }
+        case let i as Interrupted:
+            if case .timeout = i.reason, let timeout {
+                message = "the step ran longer than its timeout of \(Value.formatDuration(timeout))"
+            } else {
+                message = i.description
+            }
+        case let d as Diagnostics:
+            message = d.items.first?.message ?? "the runbook does not compile"
+            rendered = d.rendered()
+            if let first = d.items.first { location = first.span.description }
+        case let h as HostError:
+            message = h.message
+        default:
+            message = "\(error)"
+        }
+        let text = rendered ?? span.map { Diagnostic($0, message).rendered() } ?? "error: \(message)\n"
+        return ErrorReport(message: redactor.redact(message), location: location, rendered: redactor.redact(text))
+    }
+
+    /// Milliseconds of a monotonic clock.
+    static func milliseconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+    }
+}

@@ -1,0 +1,64 @@
+/// Masks the values of `secret param`s in everything a run shows: plans, logs, reports and
+/// error messages. (Journals keep them: undo may need them, and journals are root-only.)
+public final class Redactor {
+    /// What a secret looks like in output.
+    public static let mask = "••••"
+    private var secrets: [String] = []
+    private var seen = 0
+
+    public init() {}
+
+    /// Learns the secrets among the params resolved so far (params resolve as the program runs).
+    public func update(from params: [ResolvedParam]) {
+        guard params.count > seen else { return }
+        for p in params[seen...] where p.secret {
+            let text = p.value.display
+            if !text.isEmpty, !secrets.contains(text) { secrets.append(text) }
+        }
+        seen = params.count
+        // Longer first, so a secret that contains another is masked whole.
+        secrets.sort { $0.count > $1.count }
+    }
+
+    /// True when there is nothing to mask.
+    public var isEmpty: Bool { secrets.isEmpty }
+
+    public func redact(_ text: String) -> String {
+        var result = text
+        for s in secrets where result.contains(s) { result = result.replacing(s, with: Redactor.mask) }
+        return result
+    }
+
+    public func redact(_ json: JSON) -> JSON {
+        guard !secrets.isEmpty else { return json }
+        switch json {
+        case .string(let s): return .string(redact(s))
+        case .array(let items): return .array(items.map(redact))
+        case .object(let members): return .object(members.map { (redact($0.0), redact($0.1)) })
+        default: return json
+        }
+    }
+}
+
+/// An output sink that masks secrets before passing text on (`print` and `log` in a run).
+public final class RedactingOutput: OutputSink {
+    private let inner: any OutputSink
+    private let redactor: Redactor
+    private unowned let interpreter: Interpreter
+
+    public init(_ inner: any OutputSink, redactor: Redactor, interpreter: Interpreter) {
+        self.inner = inner
+        self.redactor = redactor
+        self.interpreter = interpreter
+    }
+
+    public func standardOutput(_ text: String) {
+        redactor.update(from: interpreter.resolvedParams)
+        inner.standardOutput(redactor.redact(text))
+    }
+
+    public func standardError(_ text: String) {
+        redactor.update(from: interpreter.resolvedParams)
+        inner.standardError(redactor.redact(text))
+    }
+}

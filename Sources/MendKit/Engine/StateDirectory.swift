@@ -1,0 +1,165 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Another run holds the host lock (exit 75).
+public struct LockHeld: Error, Sendable, CustomStringConvertible {
+    /// What the holder wrote into the lock file: its pid and run id (nil when unreadable).
+    public let pid: Int?
+    public let runId: String?
+
+    public var description: String {
+        var holder = "another mend run holds the lock"
+        if let pid { holder += " (pid \(pid)" + (runId.map { ", run \($0)" } ?? "") + ")" }
+        return holder + "; wait for it to finish, or check `mend runs`"
+    }
+}
+
+/// The state directory (`/var/lib/mend`, `--state-dir`): the host lock, one journal per run in
+/// `runs/`, and the files through which `mend confirm` answers a waiting step. Mode 0700, files 0600.
+public final class StateDirectory {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    var runsPath: String { path + "/runs" }
+    var lockPath: String { path + "/lock" }
+    var pendingConfirmPath: String { path + "/confirm.pending" }
+    var confirmedPath: String { path + "/confirm.ok" }
+
+    /// Creates the directory and `runs/` (0700) when missing and tightens their modes.
+    public func prepare() throws(HostError) {
+        for dir in [path, runsPath] {
+            if mkdir(dir, 0o700) != 0, errno != EEXIST {
+                if errno == ENOENT {
+                    try makeParents(of: dir)
+                    if mkdir(dir, 0o700) == 0 { continue }
+                }
+                throw HostError.last("cannot create the state directory \(dir)")
+            }
+            if chmod(dir, 0o700) != 0 { throw HostError.last("cannot secure the state directory \(dir)") }
+        }
+    }
+
+    private func makeParents(of dir: String) throws(HostError) {
+        var prefix = ""
+        for part in dir.split(separator: "/").dropLast() {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw HostError.last("cannot create \(prefix)") }
+        }
+    }
+
+    /// The held host lock: the kernel releases it when the process ends, however it ends.
+    public final class Lock {
+        private let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        /// Releases the lock.
+        public func release() {
+            flock(fd, LOCK_UN)
+        }
+        deinit {
+            close(fd)
+        }
+    }
+
+    /// Takes the host lock for a run, or throws ``LockHeld`` naming the holder.
+    public func lock(runId: String) throws -> Lock {
+        try prepare()
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw HostError.last("cannot open the lock \(lockPath)") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let busy = errno == EWOULDBLOCK
+            let holder = String(decoding: (try? Host().read(lockPath)) ?? [], as: UTF8.self)
+            close(fd)
+            guard busy else { throw HostError.last("cannot lock \(lockPath)") }
+            let words = holder.split(whereSeparator: { $0 == " " || $0 == "\n" })
+            throw LockHeld(pid: words.first.flatMap { Int($0) }, runId: words.dropFirst().first.map(String.init))
+        }
+        let text = Array("\(getpid()) \(runId)\n".utf8)
+        ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return Lock(fd: fd)
+    }
+
+    /// The path of a run's journal.
+    public func journalPath(_ runId: String) -> String { "\(runsPath)/\(runId).journal" }
+
+    /// The ids of the journalled runs, oldest first (ids sort by start time).
+    public func runIds() -> [String] {
+        guard let dir = opendir(runsPath) else { return [] }
+        defer { closedir(dir) }
+        var ids: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name.hasSuffix(".journal") { ids.append(String(name.dropLast(8))) }
+        }
+        return ids.sorted()
+    }
+
+    /// A new run id: the UTC start time and a random suffix, e.g. `20261125-121730-3fa2c1`.
+    public static func newRunId() -> String {
+        var t = time(nil)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let random = String(UInt32.random(in: 0..<0x100_0000), radix: 16)
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
+            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))-"
+            + String(repeating: "0", count: 6 - random.count) + random
+    }
+
+    // MARK: Confirmation
+
+    /// A step waiting for `mend confirm`.
+    public struct PendingConfirmation: Sendable {
+        public let runId: String
+        public let step: Int
+        public let name: String
+        public let pid: Int
+        /// Seconds since the epoch.
+        public let deadline: Int
+    }
+
+    /// Announces a step waiting for confirmation.
+    func announce(_ pending: PendingConfirmation) throws(HostError) {
+        unlink(confirmedPath)
+        let record = JSON.object([("run_id", .string(pending.runId)), ("step", .int(pending.step)),
+                                  ("name", .string(pending.name)), ("pid", .int(pending.pid)),
+                                  ("deadline", .int(pending.deadline))])
+        try Host().writeAtomically(pendingConfirmPath, Array(record.text.utf8), mode: 0o600, uid: getuid(), gid: getgid())
+    }
+
+    /// The step waiting for confirmation, if its process still runs.
+    public func pendingConfirmation() -> PendingConfirmation? {
+        guard let bytes = try? Host().read(pendingConfirmPath),
+              let record = JSON.parse(String(decoding: bytes, as: UTF8.self)),
+              let runId = record["run_id"]?.string, let step = record["step"]?.int,
+              let pid = record["pid"]?.int, let deadline = record["deadline"]?.int else { return nil }
+        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return nil }
+        return PendingConfirmation(runId: runId, step: step, name: record["name"]?.string ?? "", pid: pid, deadline: deadline)
+    }
+
+    /// Confirms the waiting step (`mend confirm`).
+    public func confirm(_ pending: PendingConfirmation) throws(HostError) {
+        let text = Array("\(pending.runId) \(pending.step)\n".utf8)
+        try Host().writeAtomically(confirmedPath, text, mode: 0o600, uid: getuid(), gid: getgid())
+    }
+
+    /// True once `mend confirm` answered this step.
+    func isConfirmed(runId: String, step: Int) -> Bool {
+        guard let bytes = try? Host().read(confirmedPath) else { return false }
+        return String(decoding: bytes, as: UTF8.self) == "\(runId) \(step)\n"
+    }
+
+    /// Removes the confirmation files of a step that stopped waiting.
+    func clearConfirmation() {
+        unlink(pendingConfirmPath)
+        unlink(confirmedPath)
+    }
+}

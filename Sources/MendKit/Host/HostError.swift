@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An operating-system call on the host failed.
+public struct HostError: Error, Sendable, CustomStringConvertible {
+    /// What was being done, e.g. "cannot write /etc/sysctl.d/90-mend.conf".
+    public let message: String
+    /// The errno value, 0 when none applies.
+    public let code: Int32
+
+    public init(_ message: String, code: Int32 = 0) {
+        self.message = message
+        self.code = code
+    }
+
+    /// The error of the last failed call: `"\(what): \(strerror(errno))"`.
+    static func last(_ what: String) -> HostError {
+        let code = errno
+        return HostError("\(what): \(String(cString: strerror(code)))", code: code)
+    }
+
+    /// The process lacks the privileges the operation needs (exit 77).
+    public var isPermissionDenied: Bool { code == EACCES || code == EPERM || code == EROFS }
+
+    public var description: String { message }
+}

@@ -1,0 +1,41 @@
+import CMendSupport
+
+/// A run was stopped from outside the runbook: SIGINT, SIGTERM or a step's timeout. Not a
+/// ``MendError``, so `try`/`catch` in the runbook cannot swallow it; the engine catches it,
+/// fails the step and rolls back.
+public struct Interrupted: Error, Sendable, CustomStringConvertible {
+    public enum Reason: Sendable {
+        case signal(String)
+        case timeout
+    }
+
+    public let reason: Reason
+
+    public init(_ reason: Reason) {
+        self.reason = reason
+    }
+
+    /// The interruption now pending (the engine clears it when it handles it).
+    static func pending() -> Interrupted {
+        switch Int(mend_interrupt_pending()) {
+        case Int(MEND_INTERRUPT_SIGTERM): return Interrupted(.signal("SIGTERM"))
+        case Int(MEND_INTERRUPT_TIMEOUT): return Interrupted(.timeout)
+        default: return Interrupted(.signal("SIGINT"))
+        }
+    }
+
+    /// True when an interruption is pending.
+    public static var isPending: Bool { mend_interrupt_pending() != 0 }
+
+    /// Throws when an interruption is pending: for builtins that wait (sleep, commands, confirm).
+    public static func check() throws(Interrupted) {
+        if mend_interrupt_pending() != 0 { throw pending() }
+    }
+
+    public var description: String {
+        switch reason {
+        case .signal(let name): return "interrupted by \(name)"
+        case .timeout: return "timed out"
+        }
+    }
+}

@@ -1,0 +1,125 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ArgumentParser
+import MendKit
+
+struct RollbackCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Undo a journalled run (one that was killed, or ran with --no-rollback).",
+        discussion: """
+        Restores the run's journalled changes newest first. A change whose target no longer holds the state \
+        the run left is skipped with a warning unless --force. Rollback blocks are code and cannot run here: \
+        the output names the steps whose blocks were skipped. Commands (run, sh) cannot be undone.
+
+        Exit codes: 0 everything undone · 3 something could not be undone · 64 no such run · \
+        75 a run holds the lock · 77 not allowed to change what the run changed.
+        """
+    )
+
+    @Argument(help: ArgumentHelp("`last` or a run id from `mend runs`.", valueName: "last|RUN-ID"))
+    var which: String
+
+    @Flag(help: "Restore journalled states even where the host changed since the run.")
+    var force = false
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    var stateDirectoryPath: String?
+
+    func run() throws {
+        try runCommand {
+            let directory = stateDirectory(stateDirectoryPath)
+            let id = try RunHistory.resolve(which, in: directory)
+            let outcome: RunHistory.RollbackOutcome
+            do {
+                outcome = try RunHistory.rollBack(id, in: directory, registry: .standard(), force: force)
+            } catch let held as LockHeld {
+                throw CommandFailure(ExitStatus.locked, "mend: \(held)")
+            } catch let error as HostError {
+                throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)")
+            }
+            var out = "rolling back run \(id)\n"
+            for change in outcome.undone { out += "  ↺ \(change)\n" }
+            for change in outcome.alreadyUndone { out += "  = \(change) (already as before)\n" }
+            for (target, reason) in outcome.notUndone { out += "  ! \(target): \(reason)\n" }
+            for step in outcome.skippedBlocks { out += "  rollback block of step \(step) not run: only a run can run it\n" }
+            if outcome.undone.isEmpty, outcome.alreadyUndone.isEmpty, outcome.notUndone.isEmpty { out += "  nothing to undo\n" }
+            out += outcome.isComplete ? "rolled back\n" : "rollback incomplete\n"
+            Console.write(out)
+            return outcome.isComplete ? ExitStatus.success : ExitStatus.rollbackIncomplete
+        }
+    }
+}
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List the journalled runs, oldest first.",
+        discussion: "OUTSTANDING counts changes made and not undone; `mend rollback ID` undoes them."
+    )
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    var stateDirectoryPath: String?
+
+    func run() throws {
+        try runCommand {
+            let runs = RunHistory.runs(in: stateDirectory(stateDirectoryPath))
+            guard !runs.isEmpty else {
+                Console.output("no runs are journalled")
+                return ExitStatus.success
+            }
+            var rows = [["RUN ID", "STARTED (UTC)", "STATUS", "OUTSTANDING", "RUNBOOK"]]
+            for run in runs {
+                rows.append([run.id, utc(run.started), run.status, String(run.outstanding), run.runbook ?? run.file])
+            }
+            let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                let padded = (0..<4).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }
+                Console.output((padded + [row[4]]).joined(separator: "  "))
+            }
+            return ExitStatus.success
+        }
+    }
+
+    private func utc(_ seconds: Int) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+    }
+}
+
+struct ConfirmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "confirm",
+        abstract: "Confirm the step that is waiting (`confirm DURATION`), so its changes are kept.",
+        discussion: """
+        Run it from another shell — a new SSH login proves the host is still reachable after a risky \
+        change. Exit 0 when a waiting step was confirmed, 1 when none is waiting.
+        """
+    )
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The running mend's state directory (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    var stateDirectoryPath: String?
+
+    func run() throws {
+        try runCommand {
+            let directory = stateDirectory(stateDirectoryPath)
+            guard let pending = directory.pendingConfirmation() else {
+                Console.error("mend: no step is waiting for a confirmation")
+                return ExitStatus.failed
+            }
+            do throws(HostError) {
+                try directory.confirm(pending)
+            } catch {
+                throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)")
+            }
+            Console.output("confirmed step \(pending.step) \"\(pending.name)\" of run \(pending.runId)")
+            return ExitStatus.success
+        }
+    }
+}
