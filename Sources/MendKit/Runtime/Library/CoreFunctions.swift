@@ -353,13 +353,17 @@ public enum CoreLibrary {
         ]
     }
 
-    /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout).
+    /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout). Sleeps in
+    /// slices: the signal may land on another thread and never interrupt this one's nanosleep.
     private static func pause(nanoseconds ns: Int) throws {
-        var request = timespec(tv_sec: ns / 1_000_000_000, tv_nsec: ns % 1_000_000_000)
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0, errno == EINTR {
+        var left = ns
+        while left > 0 {
             try Interrupted.check()
-            request = remaining
+            let slice = min(left, 50_000_000)
+            var request = timespec(tv_sec: 0, tv_nsec: slice)
+            var remaining = timespec()
+            while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+            left -= slice
         }
         try Interrupted.check()
     }
