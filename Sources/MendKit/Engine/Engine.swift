@@ -29,7 +29,8 @@ public struct EngineOptions {
 public protocol EngineObserver: AnyObject {
     func stepStarted(_ step: StepReport)
     func stepFinished(_ step: StepReport)
-    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int)
+    /// `onTerminal`: a `y` typed on standard input also confirms.
+    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool)
     func rollbackStarted()
     func rollbackFinished(_ report: RunReport)
 }
@@ -37,7 +38,7 @@ public protocol EngineObserver: AnyObject {
 extension EngineObserver {
     public func stepStarted(_ step: StepReport) {}
     public func stepFinished(_ step: StepReport) {}
-    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int) {}
+    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {}
     public func rollbackStarted() {}
     public func rollbackFinished(_ report: RunReport) {}
 }
@@ -73,6 +74,8 @@ public final class Engine: StepRunner, Effects {
     /// A step while the run lasts: its report and what rollback needs.
     private final class StepEntry {
         let report: StepReport
+        /// The name unmasked, for the journal.
+        let name: String
         let rollback: Value?
         let span: Span
         var changes: [ChangeEntry] = []
@@ -80,8 +83,9 @@ public final class Engine: StepRunner, Effects {
         /// The step failed for want of privileges (exit 77).
         var deniedPermission = false
         var checks: Range<Int> = 0..<0
-        init(report: StepReport, rollback: Value?, span: Span) {
+        init(report: StepReport, name: String, rollback: Value?, span: Span) {
             self.report = report
+            self.name = name
             self.rollback = rollback
             self.span = span
         }
@@ -106,8 +110,17 @@ public final class Engine: StepRunner, Effects {
     private var setupError: (any Error)?
     private var lock: StateDirectory.Lock?
 
-    /// Takes the host lock and starts the journal when the first step starts: a program without
-    /// steps changes nothing, so it needs neither (nor root).
+    /// Takes the host lock and starts the journal when the first step starts (a program without
+    /// steps is a plain script: it needs neither, nor root), then records the step.
+    private func journalStep(_ entry: StepEntry) throws {
+        try startJournal()
+        guard let journal else { return }
+        try journal.append(.object([
+            ("type", .string("step")), ("index", .int(entry.report.index)), ("name", .string(entry.name)),
+            ("has_rollback", .bool(entry.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
+        ]))
+    }
+
     private func startJournal() throws {
         guard journal == nil, let directory = options.stateDirectory, let runId = report.runId else { return }
         do {
@@ -240,7 +253,7 @@ public final class Engine: StepRunner, Effects {
         redactor.update(from: interpreter.resolvedParams)
         let step = StepReport(index: steps.count + 1, name: redactor.redact(call.name), confirm: call.confirm,
                               hasRollbackBlock: call.rollback != nil)
-        let entry = StepEntry(report: step, rollback: call.rollback, span: call.span)
+        let entry = StepEntry(report: step, name: call.name, rollback: call.rollback, span: call.span)
         steps.append(entry)
         report.steps.append(step)
         if let reason = skipReason(call, index: step.index) {
@@ -249,7 +262,7 @@ public final class Engine: StepRunner, Effects {
             observer?.stepFinished(step)
             return
         }
-        try startJournal()
+        try journalStep(entry)
         observer?.stepStarted(step)
         let started = Engine.milliseconds()
         let firstCheck = interpreter.checks.count
@@ -263,10 +276,6 @@ public final class Engine: StepRunner, Effects {
             observer?.stepFinished(step)
         }
         do {
-            try journal?.append(.object([
-                ("type", .string("step")), ("index", .int(step.index)), ("name", .string(call.name)),
-                ("has_rollback", .bool(call.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
-            ]))
             if let timeout = call.timeout { mend_interrupt_arm_timeout(Int64(timeout)) }
             _ = try interpreter.call(call.body, [])
             mend_interrupt_arm_timeout(0)
@@ -407,7 +416,10 @@ public final class Engine: StepRunner, Effects {
                 }
                 do {
                     let now = try resource.read(change.target, on: host)
-                    if !resource.same(now, change.before) { try resource.write(change.target, change.before, on: host) }
+                    let restored = resource.same(now, change.before)
+                    // A change that failed before it took effect leaves nothing to undo.
+                    if restored, !change.report.applied { continue }
+                    if !restored { try resource.write(change.target, change.before, on: host) }
                     change.report.undone = true
                     acted = true
                     try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
@@ -458,7 +470,7 @@ public final class Engine: StepRunner, Effects {
                 deadline: Int(time(nil)) + (nanoseconds + 999_999_999) / 1_000_000_000))
         }
         defer { directory?.clearConfirmation() }
-        observer?.waitingForConfirmation(step, nanoseconds: nanoseconds)
+        observer?.waitingForConfirmation(step, nanoseconds: nanoseconds, onTerminal: options.confirmsOnTerminal)
         let deadline = Engine.milliseconds() + nanoseconds / 1_000_000
         var terminal = options.confirmsOnTerminal
         var line: [UInt8] = []

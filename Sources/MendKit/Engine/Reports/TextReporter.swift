@@ -59,9 +59,15 @@ public final class TextReporter: EngineObserver {
         return line
     }
 
-    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int) {
-        prompt("Step \(step.index) \"\(step.name)\" changed the host. Keep the changes? "
-               + "Type y within \(Value.formatDuration(nanoseconds)), or run `mend confirm` from another shell: ")
+    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {
+        let within = Value.formatDuration(nanoseconds)
+        if onTerminal {
+            prompt("Step \(step.index) \"\(step.name)\" changed the host. Keep the changes? "
+                   + "Type y within \(within), or run `mend confirm` from another shell: ")
+        } else {
+            prompt("Step \(step.index) \"\(step.name)\" changed the host: waiting \(within) for `mend confirm`, "
+                   + "then rolling back.\n")
+        }
     }
 
     public func rollbackStarted() {
