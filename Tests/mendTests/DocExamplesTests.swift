@@ -1,18 +1,23 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MendKit
 import Testing
 
-/// A runnable example of docs/language.md: a ```mend block and the ```output block after it, if any.
+/// A runnable example of a document: a ```mend block and the ```output block after it, if any.
 struct DocExample: Sendable, CustomTestStringConvertible {
+    /// The document, relative to the repository root.
+    var document = "docs/language.md"
     /// The 1-based line of the first source line in the document.
     let line: Int
     let source: String
-    /// What `mend run` must print on stdout (empty when the block has no output block).
+    /// What the program must print (empty when the block has no output block).
     let output: String
 
-    var testDescription: String { "docs/language.md:\(line)" }
+    var testDescription: String { "\(document):\(line)" }
 }
 
-/// Reads the examples out of docs/language.md.
+/// Reads the examples out of docs/language.md (and the builtin pages of docs/builtins/).
 enum LanguageDoc {
     /// The repository root: this file is Tests/mendTests/DocExamplesTests.swift.
     static let repositoryRoot: String = {
@@ -28,6 +33,27 @@ enum LanguageDoc {
 
     /// Every example, or nothing when the document cannot be read (a separate test reports that).
     static let examples: [DocExample] = (try? readFile(path)).map { (try? parse($0)) ?? [] } ?? []
+
+    /// The pages of docs/builtins/, relative to the repository root.
+    static let builtinPages: [String] = {
+        guard let dir = opendir(repositoryRoot + "/docs/builtins") else { return [] }
+        defer { closedir(dir) }
+        var pages: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".md") { pages.append("docs/builtins/" + name) }
+        }
+        return pages.sorted()
+    }()
+
+    /// Every example of the builtin pages.
+    static let builtinExamples: [DocExample] = builtinPages.flatMap { page in
+        ((try? readFile(repositoryRoot + "/" + page)).map { (try? parse($0)) ?? [] } ?? []).map { example in
+            var example = example
+            example.document = page
+            return example
+        }
+    }
 
     /// Splits Markdown into its ```mend blocks and their ```output blocks. Blocks with any other info
     /// string (`mend-fragment`, …) are skipped.
@@ -88,6 +114,30 @@ struct DocExamplesTests {
         #expect(r.status == 0, "exit \(r.status); stderr:\n\(r.stderr)\nsource:\n\(example.source)")
         #expect(withoutLogLines(r.stderr) == example.output, "stdout:\n\(r.stdout)")
         #expect(JSON.parse(r.stdout)?["status"]?.string == "ok")
+    }
+}
+
+@Suite("docs/builtins examples")
+struct BuiltinPageExamplesTests {
+    @Test func everyPageHasExamples() throws {
+        #expect(LanguageDoc.builtinPages.count >= 2)
+        for page in LanguageDoc.builtinPages {
+            #expect(LanguageDoc.builtinExamples.contains { $0.document == page }, "\(page) has no ```mend example")
+        }
+    }
+
+    /// Builtin examples change the host, so they run as plans over an empty root: what they print is
+    /// checked, and the root stays empty.
+    @Test("each example plans and prints its output", arguments: LanguageDoc.builtinExamples)
+    func example(_ example: DocExample) throws {
+        let dir = try TemporaryDirectory()
+        let file = dir.path + "/example.mend"
+        try writeFile(file, example.source)
+        try #require(mkdir(dir.path + "/root", 0o755) == 0)
+        let r = try MendBinary.run(["plan", file, "--root", dir.path + "/root", "--format", "json"])
+        #expect(r.status == 0, "exit \(r.status); stderr:\n\(r.stderr)\nsource:\n\(example.source)")
+        #expect(withoutLogLines(r.stderr) == example.output, "stdout:\n\(r.stdout)")
+        #expect(try system("[ -z \"$(ls -A \(shellQuote(dir.path + "/root")))\" ]") == 0, "the plan changed the root")
     }
 }
 
