@@ -29,11 +29,19 @@ public final class Journal {
         return Journal(path: path, fd: fd)
     }
 
-    /// Opens an existing journal to add records (`mend rollback`).
+    /// Opens an existing journal to add records (`mend rollback`). A torn or damaged tail is cut
+    /// off first: records appended after it could never be read back.
     static func reopen(at path: String) throws(HostError) -> Journal {
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw HostError.last("cannot open the journal \(path)") }
-        return Journal(path: path, fd: fd)
+        let journal = Journal(path: path, fd: fd)
+        if let bytes = try Host().read(path) {
+            let intact = parse(bytes).length
+            if intact < bytes.count, ftruncate(fd, off_t(intact)) != 0 {
+                throw HostError.last("cannot repair the journal \(path)")
+            }
+        }
+        return journal
     }
 
     /// Appends a record and flushes it to the disk before returning.
@@ -55,11 +63,16 @@ public final class Journal {
     /// The intact records of a journal file, in order.
     static func records(at path: String) throws(HostError) -> [JSON] {
         guard let bytes = try Host().read(path) else { throw HostError("no journal at \(path)", code: ENOENT) }
+        return parse(bytes).records
+    }
+
+    /// The intact records of a journal's bytes, and how many bytes they take.
+    private static func parse(_ bytes: [UInt8]) -> (records: [JSON], length: Int) {
         var records: [JSON] = []
         var k = 0
         while k < bytes.count {
             guard let space1 = bytes[k...].firstIndex(of: 0x20),
-                  let length = Int(String(decoding: bytes[k..<space1], as: UTF8.self)),
+                  let length = Int(String(decoding: bytes[k..<space1], as: UTF8.self)), length >= 0,
                   space1 + 10 + length < bytes.count,
                   bytes[space1 + 9] == 0x20, bytes[space1 + 10 + length] == 0x0A else { break }
             let crc = String(decoding: bytes[(space1 + 1)...(space1 + 8)], as: UTF8.self)
@@ -68,7 +81,7 @@ public final class Journal {
             records.append(record)
             k = space1 + 11 + length
         }
-        return records
+        return (records, k)
     }
 
     private static func hex(_ v: UInt32) -> String {
