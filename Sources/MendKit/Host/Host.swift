@@ -115,6 +115,8 @@ public final class Host: @unchecked Sendable {
             close(fd)
             if !done { unlink(temporary) }
         }
+        // Content first: a write by a process without CAP_FSETID clears setuid and setgid bits.
+        try writeAll(fd, bytes, resolved)
         let label = selinuxLabel(resolved)
         if fchown(fd, uid, gid) != 0, getuid() == 0 || uid != getuid() {
             throw HostError.last("cannot set the owner of \(shown(resolved))")
@@ -123,7 +125,6 @@ public final class Host: @unchecked Sendable {
         if let label {
             _ = label.withUnsafeBytes { fsetxattr(fd, "security.selinux", $0.baseAddress, $0.count, 0) }
         }
-        try writeAll(fd, bytes, resolved)
         guard fsync(fd) == 0 else { throw HostError.last("cannot flush \(shown(resolved))") }
         guard rename(temporary, resolved) == 0 else { throw HostError.last("cannot replace \(shown(resolved))") }
         done = true
