@@ -13,7 +13,9 @@ public final class Redactor {
         guard params.count > seen else { return }
         for p in params[seen...] where p.secret {
             let text = p.value.display
-            if !text.isEmpty, !secrets.contains(text) { secrets.append(text) }
+            // Also as a string literal shows it (assert operands, printed lists): `pa\"ss` for `pa"ss`.
+            let escaped = String(Value.quote(text).dropFirst().dropLast())
+            for form in [text, escaped] where !form.isEmpty && !secrets.contains(form) { secrets.append(form) }
         }
         seen = params.count
         // Longer first, so a secret that contains another is masked whole.
