@@ -113,9 +113,12 @@ private final class ErrorStreamOutput: OutputSink {
 private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
     try runCommand {
         let source = try readSource(options.file)
+        // Usage errors (64) win over a runbook that does not parse (65).
+        let root = try rootDirectory(options.root)
+        let paramFile = try options.paramFile.map(readSource)
         let interpreter = Interpreter()
         let unit = try interpreter.compile(source)
-        interpreter.parameters = try ParamArguments.collect(options.params, file: options.paramFile,
+        interpreter.parameters = try ParamArguments.collect(options.params, file: paramFile,
                                                             declared: unit.main.params.map(\.name))
         try interpreter.checkParameters(of: unit)
         if options.format != .text { interpreter.output = ErrorStreamOutput() }
@@ -128,7 +131,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.stateDirectory)
         engineOptions.confirmsOnTerminal = isatty(0) != 0
         engineOptions.detailedExitCode = options.detailedExitCode
-        let engine = Engine(interpreter: interpreter, host: Host(root: try rootDirectory(options.root)), options: engineOptions)
+        let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)
         var reporter: TextReporter?
         if options.format == .text {
             let term = getenv("TERM").map { String(cString: $0) } ?? ""
@@ -177,15 +180,14 @@ private func rootDirectory(_ option: String?) throws -> String {
 
 /// `--param` and `--param-file` values, checked against the runbook's declared params.
 enum ParamArguments {
-    static func collect(_ pairs: [String], file: String?, declared: [String]) throws -> [String: String] {
+    static func collect(_ pairs: [String], file: SourceFile?, declared: [String]) throws -> [String: String] {
         var lines: [(String, String)] = []
         if let file {
-            let source = try readSource(file)
-            let text = String(decoding: source.bytes, as: UTF8.self)
+            let text = String(decoding: file.bytes, as: UTF8.self)
             for (k, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let line = raw.trimmingCharacters(in: " \t\r")
                 if line.isEmpty || line.hasPrefix("#") { continue }
-                lines.append((line, "\(file):\(k + 1)"))
+                lines.append((line, "\(file.name):\(k + 1)"))
             }
         }
         lines += pairs.map { ($0, "--param") }
