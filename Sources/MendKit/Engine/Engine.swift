@@ -442,6 +442,7 @@ public final class Engine: StepRunner, Effects {
                         try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
                     }
                 } catch {
+                    undoneAll = false
                     let e = describe(error, span: entry.span, timeout: nil)
                     report.rollbackErrors.append(RollbackError(
                         target: "rollback block of step \(entry.report.index) \"\(entry.report.name)\"",

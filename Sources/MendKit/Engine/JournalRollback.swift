@@ -85,7 +85,11 @@ public enum RunHistory {
         directory.runIds().compactMap { id in
             guard let records = try? Journal.records(at: directory.journalPath(id)) else { return nil }
             let run = JournalledRun(records: records)
-            let outstanding = run.changes.filter { !$0.compensation && !$0.undone && ($0.applied || !$0.undoable) }.count
+            // A run that died between making a change and marking it applied may have made it.
+            let unfinished = run.status == nil
+            let outstanding = run.changes.filter {
+                !$0.compensation && !$0.undone && ($0.applied || !$0.undoable || unfinished)
+            }.count
             return RunSummary(id: id, started: run.begin?["started"]?.int ?? 0, file: run.begin?["file"]?.string ?? "",
                               runbook: run.runbook, status: run.status ?? "interrupted", outstanding: outstanding)
         }
