@@ -33,9 +33,13 @@ public enum FileModule {
                 return .string(text)
             },
             Builtin(namespace: "file", name: "exists", params: [Param("path")], doc: """
-                True when a regular file exists at the path (in a plan: will exist).
+                True when a regular file exists at the path (in a plan: will exist); false for a directory.
                 """, example: #"file.exists("/etc/os-release")"#) { args in
-                .bool(try current(try args.string(0), args).exists)
+                do {
+                    return .bool(try current(try args.string(0), args).exists)
+                } catch let error as HostError where error.code == EISDIR || error.code == EINVAL {
+                    return .bool(false)
+                }
             },
             Builtin(namespace: "file", name: "write", params: [Param("path"), Param("text"), .optional("mode"), .optional("owner")],
                     changesHost: true, doc: """

@@ -73,16 +73,21 @@ public struct FileResource: Resource {
     public func readState(_ target: String, on host: Host) throws -> State {
         let resolved = try host.resolve(target)
         guard let info = try host.info(resolved) else {
-            return State(exists: false, missingDirectories: try missingDirectories(above: target, on: host))
+            // Through a dangling link, the directories missing are the link target's.
+            return State(exists: false, missingDirectories: try missingDirectories(above: host.shown(resolved), on: host))
         }
-        guard info.isRegular else { throw HostError("\(target) is not a regular file") }
+        guard info.isRegular else {
+            throw HostError("\(target) is not a regular file", code: info.isDirectory ? EISDIR : EINVAL)
+        }
         return State(exists: true, mode: info.mode, uid: info.uid, gid: info.gid, content: try host.read(resolved) ?? [])
     }
 
     public func write(_ target: String, _ json: JSON, on host: Host) throws {
         guard let state = State(json) else { throw HostError("\(target): the recorded file state is damaged") }
         if state.exists {
-            for dir in try missingDirectories(above: target, on: host) { try host.makeDirectory(host.resolve(dir)) }
+            for dir in try missingDirectories(above: host.shown(host.resolve(target)), on: host) {
+                try host.makeDirectory(host.resolve(dir))
+            }
             try host.writeAtomically(host.resolve(target), state.content, mode: state.mode, uid: state.uid, gid: state.gid)
         } else {
             try host.remove(host.resolve(target))
