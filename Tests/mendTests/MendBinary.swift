@@ -79,6 +79,11 @@ func writeBytes(_ path: String, _ bytes: [UInt8]) throws {
 }
 
 func readFile(_ path: String) throws -> String {
+    String(decoding: try readAllBytes(path), as: UTF8.self)
+}
+
+/// A file's bytes (`readFile` decodes them as UTF-8, which a binary file does not survive).
+func readAllBytes(_ path: String) throws -> [UInt8] {
     guard let f = fopen(path, "rb") else { throw TestFailure(description: "cannot read \(path)") }
     defer { fclose(f) }
     var bytes: [UInt8] = []
@@ -88,7 +93,7 @@ func readFile(_ path: String) throws -> String {
         if n <= 0 { break }
         bytes.append(contentsOf: buffer[0..<n])
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 /// A directory under /tmp removed when the value goes away.

@@ -875,7 +875,7 @@ final class BackgroundProcess {
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         // Our environment without MEND_* (a stray MEND_STATE_DIR or MEND_PARAM_X), plus the test's own.
-        var env = currentEnvironment().filter { !$0.hasPrefix("MEND_") }
+        var env = ProcessRunner.inheritedEnvironment().filter { !$0.hasPrefix("MEND_") }
         env += environment.map { "\($0.key)=\($0.value)" }
         let cArgs = argv.map { strdup($0) } + [nil], cEnv = env.map { strdup($0) } + [nil]
         defer { for p in cArgs + cEnv { free(p) } }
@@ -1001,35 +1001,10 @@ func readLinkTarget(_ path: String) -> String? {
     return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// A file's bytes (`readFile` decodes them as UTF-8, which a binary file does not survive).
-func readAllBytes(_ path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else { throw TestFailure(description: "cannot read \(path)") }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, f)
-        if n <= 0 { break }
-        bytes.append(contentsOf: buffer[0..<n])
-    }
-    return bytes
-}
-
 /// True while a process exists and is not a zombie.
 func isAlive(_ pid: Int32) -> Bool {
     guard let text = try? readFile("/proc/\(pid)/stat"), let paren = text.lastIndex(of: ")") else { return false }
     return !text[text.index(after: paren)...].hasPrefix(" Z")
-}
-
-/// The process's environment as `NAME=VALUE` strings.
-func currentEnvironment() -> [String] {
-    var result: [String] = []
-    var p = environ
-    while let entry = p.pointee {
-        result.append(String(cString: entry))
-        p += 1
-    }
-    return result
 }
 
 /// The `--format json` report on a result's stdout.

@@ -50,13 +50,7 @@ public final class Journal {
         var line = Array("\(body.utf8.count) \(Journal.hex(Journal.crc32(Array(body.utf8)))) ".utf8)
         line += Array(body.utf8)
         line.append(0x0A)
-        var offset = 0
-        while offset < line.count {
-            let n = line.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + offset }, line.count - offset) }
-            if n < 0, errno == EINTR { continue }
-            if n <= 0 { throw HostError.last("cannot write the journal \(path)") }
-            offset += n
-        }
+        try Host.writeFully(fd, line, what: "cannot write the journal \(path)")
         guard fdatasync(fd) == 0 else { throw HostError.last("cannot flush the journal \(path)") }
     }
 

@@ -186,11 +186,17 @@ public final class Host: @unchecked Sendable {
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8], _ resolved: String) throws(HostError) {
+        try Host.writeFully(fd, bytes, what: "cannot write \(shown(resolved))")
+    }
+
+    /// Writes all of `bytes` to `fd`, resuming after short writes and signals; `what` names the
+    /// failure.
+    static func writeFully(_ fd: Int32, _ bytes: [UInt8], what: @autoclosure () -> String) throws(HostError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
             if n < 0, errno == EINTR { continue }
-            if n <= 0 { throw HostError.last("cannot write \(shown(resolved))") }
+            if n <= 0 { throw HostError.last(what()) }
             offset += n
         }
     }

@@ -27,6 +27,17 @@ public struct ProcessError: Error, Sendable, CustomStringConvertible {
 
 /// Runs commands synchronously, capturing their output.
 public enum ProcessRunner {
+    /// This process's environment as `NAME=VALUE` entries, to extend for a command.
+    public static func inheritedEnvironment() -> [String] {
+        var result: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            result.append(String(cString: entry))
+            p += 1
+        }
+        return result
+    }
+
     /// Runs `argv` without a shell; `argv[0]` is looked up in `PATH` unless it contains a '/'.
     ///
     /// - Parameters:

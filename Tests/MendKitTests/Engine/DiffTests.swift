@@ -166,9 +166,9 @@ private func text(_ lines: [String], newline: Bool) -> String {
 
 /// Checks that our hunks are GNU diff's, byte for byte (everything after the two header lines).
 private func expectGNU(_ before: String, _ after: String, context: Int, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let files = [before, after].map { temporaryFile(Array($0.utf8)) }
+    let files = [before, after].map { ReferenceTool.temporaryFile(Array($0.utf8)) }
     defer { files.forEach { _ = unlink($0) } }
-    let gnu = try #require(run(["diff", "-a", "-U", "\(context)", files[0], files[1]]), sourceLocation: sourceLocation)
+    let gnu = try #require(ReferenceTool.output(["diff", "-a", "-U", "\(context)", files[0], files[1]]), sourceLocation: sourceLocation)
     let ours = Array(Diff.unified(before, after, path: "/f", context: context).utf8)
     #expect(
         String(decoding: hunks(ours), as: UTF8.self) == String(decoding: hunks(gnu), as: UTF8.self),
@@ -180,46 +180,4 @@ private func hunks(_ diff: [UInt8]) -> ArraySlice<UInt8> {
     var rest = diff[...]
     for _ in 0..<2 { if let nl = rest.firstIndex(of: 10) { rest = rest[(nl + 1)...] } }
     return rest
-}
-
-/// Writes `bytes` to a new temporary file and returns its path.
-private func temporaryFile(_ bytes: [UInt8]) -> String {
-    var template = Array("/tmp/mend-diff-XXXXXX".utf8CString)
-    let fd = mkstemp(&template)
-    var done = 0
-    while fd >= 0, done < bytes.count {
-        let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        done += n
-    }
-    close(fd)
-    return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// Runs `argv` (found on PATH) in the C locale and returns its standard output, or nil if it
-/// could not start.
-private func run(_ argv: [String]) -> [UInt8]? {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { return nil }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-    let args = argv.map { strdup($0) } + [nil], env = [strdup("LC_ALL=C"), nil]
-    defer { (args + env).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, args, env) == 0
-    close(fds[1])
-    var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while spawned {
-        let n = read(fds[0], &buffer, buffer.count)
-        if n <= 0 { break }
-        out += buffer[..<n]
-    }
-    close(fds[0])
-    var status: Int32 = 0
-    if spawned { waitpid(pid, &status, 0) }
-    return spawned ? out : nil
 }

@@ -23,52 +23,10 @@ import Testing
                 seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                 return UInt8(truncatingIfNeeded: seed >> 56)
             }
-            let path = temporaryFile(bytes)
+            let path = ReferenceTool.temporaryFile(bytes)
             defer { unlink(path) }
-            let output = try #require(run(["sha256sum", path]))
+            let output = try #require(ReferenceTool.output(["sha256sum", path]))
             #expect(SHA256.hex(bytes) == String(decoding: output.prefix(64), as: UTF8.self), "length \(count)")
         }
     }
-}
-
-/// Writes `bytes` to a new temporary file and returns its path.
-private func temporaryFile(_ bytes: [UInt8]) -> String {
-    var template = Array("/tmp/mend-sha-XXXXXX".utf8CString)
-    let fd = mkstemp(&template)
-    var done = 0
-    while fd >= 0, done < bytes.count {
-        let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        done += n
-    }
-    close(fd)
-    return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// Runs `argv` (found on PATH) in the C locale and returns its standard output, or nil if it
-/// could not start.
-private func run(_ argv: [String]) -> [UInt8]? {
-    var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { return nil }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    posix_spawn_file_actions_addclose(&actions, fds[1])
-    let args = argv.map { strdup($0) } + [nil], env = [strdup("LC_ALL=C"), nil]
-    defer { (args + env).forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawnp(&pid, argv[0], &actions, nil, args, env) == 0
-    close(fds[1])
-    var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while spawned {
-        let n = read(fds[0], &buffer, buffer.count)
-        if n <= 0 { break }
-        out += buffer[..<n]
-    }
-    close(fds[0])
-    var status: Int32 = 0
-    if spawned { waitpid(pid, &status, 0) }
-    return spawned ? out : nil
 }

@@ -73,7 +73,7 @@ public enum CommandModule {
         let effects = args.context.effects
         var environment: [String]?
         if !effects.host.isLive {
-            environment = currentEnvironment().filter { !$0.hasPrefix("MEND_ROOT=") } + ["MEND_ROOT=\(effects.host.root)"]
+            environment = ProcessRunner.inheritedEnvironment().filter { !$0.hasPrefix("MEND_ROOT=") } + ["MEND_ROOT=\(effects.host.root)"]
         }
         let text = argv.map(quoted).joined(separator: " ")
         let result = try effects.runCommand(text, readonly: readonly) {
@@ -105,15 +105,5 @@ public enum CommandModule {
             ($0.properties.isAlphabetic && $0.isASCII) || "0123456789-_./=:,+@%".unicodeScalars.contains($0)
         }
         return plain ? word : "'" + word.replacing("'", with: "'\\''") + "'"
-    }
-
-    private static func currentEnvironment() -> [String] {
-        var result: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            result.append(String(cString: entry))
-            p += 1
-        }
-        return result
     }
 }
