@@ -35,6 +35,10 @@ extension Registry: SymbolTable {
         CoreLibrary.register(into: registry)
         CommandModule.register(into: registry)
         FileModule.register(into: registry)
+        FactsModule.register(into: registry)
+        SysctlModule.register(into: registry)
+        SysfsModule.register(into: registry)
+        UlimitModule.register(into: registry)
         return registry
     }
 }
