@@ -90,16 +90,8 @@ public final class StateDirectory {
 
     /// The ids of the journalled runs, oldest first (ids sort by start time).
     public func runIds() -> [String] {
-        guard let dir = opendir(runsPath) else { return [] }
-        defer { closedir(dir) }
-        var ids: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name.hasSuffix(".journal") { ids.append(String(name.dropLast(8))) }
-        }
-        return ids.sorted()
+        let names = Host.entries(runsPath)?.map(\.name) ?? []
+        return names.filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(8)) }.sorted()
     }
 
     /// A new run id: the UTC start time and a random suffix, e.g. `20261125-121730-3fa2c1`.
