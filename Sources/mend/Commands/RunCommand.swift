@@ -168,7 +168,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
 }
 
 /// `--root DIR` as an absolute, existing directory.
-private func rootDirectory(_ option: String?) throws -> String {
+func rootDirectory(_ option: String?) throws -> String {
     guard let option else { return "/" }
     var info = stat()
     guard stat(option, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, let real = realpath(option, nil) else {
