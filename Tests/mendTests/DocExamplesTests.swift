@@ -35,16 +35,8 @@ enum LanguageDoc {
     static let examples: [DocExample] = (try? readFile(path)).map { (try? parse($0)) ?? [] } ?? []
 
     /// The pages of docs/builtins/, relative to the repository root.
-    static let builtinPages: [String] = {
-        guard let dir = opendir(repositoryRoot + "/docs/builtins") else { return [] }
-        defer { closedir(dir) }
-        var pages: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name.hasSuffix(".md") { pages.append("docs/builtins/" + name) }
-        }
-        return pages.sorted()
-    }()
+    static let builtinPages: [String] = listDirectory(repositoryRoot + "/docs/builtins")
+        .filter { $0.hasSuffix(".md") }.map { "docs/builtins/" + $0 }
 
     /// Every example of the builtin pages.
     static let builtinExamples: [DocExample] = builtinPages.flatMap { page in

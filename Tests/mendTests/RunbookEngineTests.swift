@@ -831,7 +831,7 @@ final class EngineFixture {
 
     /// The ids of the journalled runs in the state directory, oldest first.
     func runIds() -> [String] {
-        listDirectoryEntries(statePath + "/runs").filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(8)) }.sorted()
+        listDirectory(statePath + "/runs").filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(8)) }.sorted()
     }
 
     // Paths relative to the root.
@@ -941,7 +941,7 @@ enum TreeSnapshot {
             lines.append("\(relative) link \(info.st_uid):\(info.st_gid) -> \(readLinkTarget(path) ?? "?")")
         case S_IFDIR:
             lines.append("\(relative) dir \(attributes)")
-            for name in listDirectoryEntries(path) {
+            for name in listDirectory(path) {
                 try walk(path + "/" + name, relative: relative + "/" + name, into: &lines)
             }
         case S_IFREG:
@@ -977,20 +977,6 @@ func pollUntil(seconds: Double = 20, _ condition: () throws -> Bool) rethrows ->
         waited += 0.05
     }
     return try condition()
-}
-
-/// The names in a directory (without `.` and `..`); empty when it cannot be read.
-func listDirectoryEntries(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-        }
-        if name != ".", name != ".." { names.append(name) }
-    }
-    return names
 }
 
 /// The target of a symbolic link, or nil when the path is not one.

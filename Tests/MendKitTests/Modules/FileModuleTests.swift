@@ -7,17 +7,6 @@ import Testing
 /// something); this process's own otherwise, since only root may give files away.
 private let foreignOwner: (uid: UInt32, gid: UInt32) = geteuid() == 0 ? (1234, 5678) : (geteuid(), getegid())
 
-/// Runs `source` as a runbook over `root`; `plan` makes it a plan.
-private func run(_ source: String, in root: ScratchDirectory, plan: Bool = false) throws -> (RunReport, EngineTestOutput) {
-    let h = EngineHarness(root: root)
-    let report = try h.run(source, plan: plan)
-    return (report, h.output)
-}
-
-/// The error message of the first failed step, or of the run.
-private func failure(_ report: RunReport) -> String? {
-    report.steps.first { $0.status == .failed }?.error?.message ?? report.error?.message
-}
 
 @Suite struct FileResourceTests {
     private let resource = FileResource()
