@@ -516,6 +516,35 @@ struct RunbookEngineTests {
         #expect(try fixture.owner("srv/app/app.conf") == runner)
     }
 
+    @Test func aPlanWithoutReadAccessPlansOverTheContentAsUnknown() throws {
+        let fixture = try EngineFixture()
+        let asRoot = geteuid() == 0
+        // Only root may read the file (as root the plan runs as nobody; otherwise the file has mode 0).
+        try fixture.makeFile("etc/token.conf", "old\n", mode: asRoot ? 0o600 : 0)
+        defer { _ = chmod(fixture.root + "/etc/token.conf", 0o600) }
+        let file = try fixture.runbook("unknown.mend", """
+            step "replace" { file.write("/etc/token.conf", "new\\n") }
+            step "verify" { assert file.read("/etc/token.conf") == "new\\n" }
+
+            """)
+        let prefix = asRoot ? ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : []
+        if asRoot { #expect(chmod(fixture.path, 0o755) == 0) }
+        let before = try TreeSnapshot.of(fixture.root)
+
+        let r = try fixture.run(prefix + [MendBinary.path, "plan", file, "--root", fixture.root, "--format", "json"])
+        #expect(r.status == 0, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        let change = try #require(steps(try parseReport(r)).first?["changes"]?.array?.first)
+        #expect(change["before"]?["unknown"]?.string?.contains("Permission denied") == true, "\(change)")
+        #expect(change["after"]?.string == "new\n")
+        #expect(try TreeSnapshot.of(fixture.root) == before)
+
+        // What needs the content itself fails, naming the file.
+        let line = try fixture.runbook("line.mend", "step \"edit\" { file.line(\"/etc/token.conf\", \"x = 1\") }\n")
+        let edit = try fixture.run(prefix + [MendBinary.path, "plan", line, "--root", fixture.root])
+        #expect(edit.status == 77, "stdout: \(edit.stdout) stderr: \(edit.stderr)")
+        #expect(edit.stderr.contains("cannot read /etc/token.conf: Permission denied"), "\(edit.stderr)")
+    }
+
     // MARK: 10. Secrets
 
     @Test func aSecretNeverShowsInAnyOutputButIsJournalled() throws {

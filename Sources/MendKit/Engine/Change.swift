@@ -17,9 +17,13 @@ public protocol Resource: Sendable {
     func same(_ a: JSON, _ b: JSON) -> Bool
     /// True when a state's report value is text best shown as a unified diff (file contents).
     var showsDiff: Bool { get }
+    /// In a plan, the state to plan from when reading `target` failed for want of privileges: as
+    /// much as can be known, marked `"unknown": reason`; nil when nothing can be planned over it.
+    func unknownState(_ target: String, reason: String, on host: Host) -> JSON?
 }
 
 extension Resource {
+    public func unknownState(_ target: String, reason: String, on host: Host) -> JSON? { nil }
     public func reportValue(_ state: JSON) -> JSON { state }
     public func same(_ a: JSON, _ b: JSON) -> Bool { a == b }
     public var showsDiff: Bool { false }

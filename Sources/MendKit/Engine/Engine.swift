@@ -330,7 +330,13 @@ public final class Engine: StepRunner, Effects {
 
     public func state(of resource: any Resource, _ target: String) throws -> JSON {
         if let planned = overlay[Engine.key(resource, target)] { return planned }
-        return try resource.read(target, on: host)
+        do {
+            return try resource.read(target, on: host)
+        } catch let error as HostError where options.isPlan && error.isPermissionDenied {
+            // A plan needs no privileges: what cannot be read is planned over as unknown.
+            guard let unknown = resource.unknownState(target, reason: error.message, on: host) else { throw error }
+            return unknown
+        }
     }
 
     public func perform(_ change: Change) throws {
@@ -507,12 +513,18 @@ public final class Engine: StepRunner, Effects {
         resource.kind + "\u{0}" + target
     }
 
-    private func diff(_ before: JSON, _ after: JSON, _ path: String) -> String {
-        func text(_ v: JSON) -> String? {
-            if case .string(let s) = v { return s }
-            return nil
+    /// A unified diff of two report values: texts, or null for a missing file; nil when either
+    /// side is neither (a digest, an unknown content).
+    private func diff(_ before: JSON, _ after: JSON, _ path: String) -> String? {
+        func text(_ v: JSON) -> String?? {
+            switch v {
+            case .string(let s): return .some(s)
+            case .null: return .some(nil)
+            default: return nil
+            }
         }
-        return redactor.redact(Diff.unified(text(before), text(after), path: path))
+        guard let a = text(before), let b = text(after) else { return nil }
+        return redactor.redact(Diff.unified(a, b, path: path))
     }
 
     private func redacted(_ check: CheckResult) -> CheckResult {

@@ -27,6 +27,7 @@ public enum FileModule {
                 let path = try args.string(0)
                 let state = try current(path, args)
                 guard state.exists else { throw MendError("file.read: \(path) does not exist") }
+                if let reason = state.unknown { throw MendError("file.read: \(reason)", kind: .permission) }
                 guard let text = String(validating: state.content, as: UTF8.self) else {
                     throw MendError("file.read: \(path) is not UTF-8 text")
                 }
@@ -62,6 +63,7 @@ public enum FileModule {
                 after.exists = true
                 after.content = Array(text.utf8)
                 after.missingDirectories = []
+                after.unknown = nil
                 if !before.exists {
                     after.mode = 0o644
                     after.uid = geteuid()
@@ -86,6 +88,9 @@ public enum FileModule {
                 let line = try args.string(1)
                 guard !line.contains("\n") else { throw MendError("file.line: 'line' must be one line, without \\n") }
                 let before = try current(path, args)
+                if let reason = before.unknown {
+                    throw MendError("file.line: \(reason) (a plan cannot edit lines it cannot read)", kind: .permission)
+                }
                 var after = before
                 if !before.exists {
                     after = FileResource.State(exists: true, mode: 0o644, uid: geteuid(), gid: getegid())
@@ -151,7 +156,11 @@ public enum FileModule {
         if !before.exists { return "created (mode \(octal(after.mode)))" }
         if !after.exists { return "removed" }
         var parts: [String] = []
-        if before.content != after.content { parts.append("content changed") }
+        if before.unknown != nil {
+            parts.append("content unknown (not readable here)")
+        } else if before.content != after.content {
+            parts.append("content changed")
+        }
         if before.mode != after.mode { parts.append("mode \(octal(before.mode)) → \(octal(after.mode))") }
         if before.uid != after.uid || before.gid != after.gid {
             parts.append("owner \(before.uid):\(before.gid) → \(after.uid):\(after.gid)")

@@ -24,6 +24,8 @@ public struct FileResource: Resource {
         public var gid: UInt32 = 0
         public var content: [UInt8] = []
         public var missingDirectories: [String] = []
+        /// Why the content is not known (a plan without the privilege to read it); nil when it is.
+        public var unknown: String?
 
         public init(exists: Bool, mode: UInt32 = 0o644, uid: UInt32 = 0, gid: UInt32 = 0, content: [UInt8] = [],
                     missingDirectories: [String] = []) {
@@ -40,7 +42,8 @@ public struct FileResource: Resource {
                 return missingDirectories.isEmpty ? .object([("exists", .bool(false))])
                     : .object([("exists", .bool(false)), ("missing_dirs", .array(missingDirectories.map(JSON.string)))])
             }
-            let body: (String, JSON) = String(validating: content, as: UTF8.self).map { ("text", .string($0)) }
+            let body: (String, JSON) = unknown.map { ("unknown", .string($0)) }
+                ?? String(validating: content, as: UTF8.self).map { ("text", .string($0)) }
                 ?? ("base64", .string(Base64.encode(content)))
             return .object([("exists", .bool(true)), ("mode", .int(Int(mode))), ("uid", .int(Int(uid))),
                             ("gid", .int(Int(gid))), body])
@@ -55,7 +58,9 @@ public struct FileResource: Resource {
             self.mode = UInt32(truncatingIfNeeded: mode)
             self.uid = UInt32(truncatingIfNeeded: uid)
             self.gid = UInt32(truncatingIfNeeded: gid)
-            if let text = json["text"]?.string {
+            if let reason = json["unknown"]?.string {
+                unknown = reason
+            } else if let text = json["text"]?.string {
                 content = Array(text.utf8)
             } else if let encoded = json["base64"]?.string, let bytes = Base64.decode(encoded) {
                 content = bytes
@@ -83,7 +88,7 @@ public struct FileResource: Resource {
     }
 
     public func write(_ target: String, _ json: JSON, on host: Host) throws {
-        guard let state = State(json) else { throw HostError("\(target): the recorded file state is damaged") }
+        guard let state = State(json), state.unknown == nil else { throw HostError("\(target): the recorded file state is damaged") }
         if state.exists {
             for dir in try missingDirectories(above: host.shown(host.resolve(target)), on: host) {
                 try host.makeDirectory(host.resolve(dir))
@@ -106,8 +111,17 @@ public struct FileResource: Resource {
         return missing
     }
 
+    /// A file that exists but may not be read: its mode and owner, with the content unknown.
+    public func unknownState(_ target: String, reason: String, on host: Host) -> JSON? {
+        guard let resolved = try? host.resolve(target), let info = try? host.info(resolved), info.isRegular else { return nil }
+        var state = State(exists: true, mode: info.mode, uid: info.uid, gid: info.gid)
+        state.unknown = reason
+        return state.json
+    }
+
     public func reportValue(_ json: JSON) -> JSON {
         guard let state = State(json), state.exists else { return .null }
+        if let reason = state.unknown { return .object([("unknown", .string(reason))]) }
         if state.content.count <= FileResource.reportLimit, let text = String(validating: state.content, as: UTF8.self) {
             return .string(text)
         }
