@@ -148,7 +148,7 @@ public final class Engine: StepRunner, Effects {
     public func run(_ unit: CompiledUnit) throws -> RunReport {
         let started = Engine.milliseconds()
         let runId = options.isPlan || options.stateDirectory == nil ? nil : StateDirectory.newRunId()
-        report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: host.summary(), runId: runId)
+        report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: runId)
         defer {
             lock?.release()
             lock = nil
