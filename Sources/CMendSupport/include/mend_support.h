@@ -3,6 +3,13 @@
 
 /* Not exported by Swift's Glibc module: extended attributes keep a file's SELinux label. */
 #include <sys/xattr.h>
+#include <spawn.h>
+
+/* pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start. Returns 0, or -1 with errno. */
+int mend_pipe_cloexec(int fds[2]);
+
+/* posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child starts in `path`. Returns 0 or an errno. */
+int mend_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
 /* Interrupt requests for a running runbook. Signal handlers and the step timer set a reason; the
    interpreter polls it at loop back-edges and calls, and the engine stops and rolls back.

@@ -1,4 +1,5 @@
 import Glibc
+import CMendSupport
 
 /// What a finished command left behind.
 public struct ProcessResult: Sendable {
@@ -64,12 +65,8 @@ public enum ProcessRunner {
         // Every descriptor we open is closed on every path: the `defer` closes whatever is still >= 0.
         var outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1], inPipe: [Int32] = [-1, -1]
         defer { for fd in outPipe + errPipe + inPipe where fd >= 0 { close(fd) } }
-        // Glibc's module map hides pipe2 (a GNU extension), so look it up at run time.
-        guard let pipe2 = lookUp("pipe2", as: Pipe2.self) else {
-            throw ProcessError(command: command, message: "this C library has no pipe2")
-        }
-        if let code = makePipe(&outPipe, pipe2) ?? makePipe(&errPipe, pipe2)
-            ?? (stdin == nil ? nil : makePipe(&inPipe, pipe2)) { throw failure(code) }
+        if let code = makePipe(&outPipe) ?? makePipe(&errPipe)
+            ?? (stdin == nil ? nil : makePipe(&inPipe)) { throw failure(code) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -89,13 +86,7 @@ public enum ProcessRunner {
                 throw ProcessError(command: command, message: "cannot use working directory \(dir): "
                     + String(cString: strerror(errno)))
             }
-            // Hidden from Swift like pipe2, and only in glibc >= 2.29.
-            typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?,
-                                                 UnsafePointer<CChar>?) -> Int32
-            guard let addChdir = lookUp("posix_spawn_file_actions_addchdir_np", as: AddChdir.self) else {
-                throw ProcessError(command: command, message: "this C library cannot set a working directory")
-            }
-            let code = addChdir(&actions, dir)
+            let code = mend_spawn_add_chdir(&actions, dir)
             guard code == 0 else { throw failure(code) }
         }
 
@@ -168,13 +159,11 @@ public enum ProcessRunner {
                              timedOut: timedOut, stopped: stopped)
     }
 
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
-
     /// Makes a pipe with both ends close-on-exec from the start (so commands spawned concurrently from
     /// other threads never inherit them) and above 2 (if our own 0-2 were closed, an end could land on
     /// a fd the child's dup2s overwrite). Returns errno on failure; the caller closes `ends`.
-    private static func makePipe(_ ends: inout [Int32], _ pipe2: Pipe2) -> Int32? {
-        guard pipe2(&ends, O_CLOEXEC) == 0 else { return errno }
+    private static func makePipe(_ ends: inout [Int32]) -> Int32? {
+        guard mend_pipe_cloexec(&ends) == 0 else { return errno }
         for i in 0..<2 where ends[i] < 3 {
             let moved = fcntl(ends[i], F_DUPFD_CLOEXEC, 3)
             guard moved >= 0 else { return errno }
@@ -182,11 +171,6 @@ public enum ProcessRunner {
             ends[i] = moved
         }
         return nil
-    }
-
-    /// A C function by name (dlsym with RTLD_DEFAULT, which is the null handle), nil when absent.
-    private static func lookUp<F>(_ name: String, as type: F.Type) -> F? {
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), name).map { unsafeBitCast($0, to: type) }
     }
 
     /// Monotonic time in nanoseconds.
