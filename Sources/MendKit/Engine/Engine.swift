@@ -58,21 +58,26 @@ public final class Engine: StepRunner, Effects {
     public var observer: (any EngineObserver)?
     /// Masks secret params in everything the run shows.
     public let redactor = Redactor()
-    public var isPlanning: Bool { options.isPlan }
+    /// Changes are planned over the overlay, not made: a plan, or the REPL's `:dry on`.
+    public internal(set) var isPlanning: Bool
 
     /// The interpreter holds the engine (as its step runner and effects), not the reverse.
-    private unowned let interpreter: Interpreter
+    unowned let interpreter: Interpreter
     /// Planned states by kind and target: reads in a plan see these.
-    private var overlay: [String: JSON] = [:]
-    private var steps: [StepEntry] = []
-    private var current: StepEntry?
+    var overlay: [String: JSON] = [:]
+    var steps: [StepEntry] = []
+    var current: StepEntry?
     private var inRollbackBlock = false
-    private var journal: Journal?
-    private var sequence = 0
-    private var report = RunReport(file: "", isPlan: false, host: HostSummary(name: "", os: "", kernel: ""), runId: nil)
+    var journal: Journal?
+    var sequence = 0
+    /// Orders changes, planned ones too (journal sequence numbers count made ones only).
+    var order = 0
+    /// Set while the engine serves the REPL.
+    var session: SessionState?
+    var report = RunReport(file: "", isPlan: false, host: HostSummary(name: "", os: "", kernel: ""), runId: nil)
 
     /// A step while the run lasts: its report and what rollback needs.
-    private final class StepEntry {
+    final class StepEntry {
         let report: StepReport
         /// The name unmasked, for the journal.
         let name: String
@@ -92,27 +97,33 @@ public final class Engine: StepRunner, Effects {
     }
 
     /// A change with the states undo needs.
-    private struct ChangeEntry {
+    struct ChangeEntry {
         let report: ChangeReport
         /// Nil for a command: it cannot be undone.
         let resource: (any Resource)?
         let target: String
         let before: JSON
+        let after: JSON
+        /// The journal's sequence number (0 when planned).
         let sequence: Int
+        let order: Int
+        var planned: Bool { sequence == 0 }
     }
 
     /// A failed step ends the run; not a ``MendError``, so no `catch` in the runbook stops it.
-    private struct StepFailed: Error {}
+    struct StepFailed: Error {}
 
     /// The lock or the journal could not be set up: the run stops before its first step, and
     /// ``run(_:)`` throws ``setupError``.
-    private struct SetupFailed: Error {}
-    private var setupError: (any Error)?
-    private var lock: StateDirectory.Lock?
+    struct SetupFailed: Error {}
+    var setupError: (any Error)?
+    var lock: StateDirectory.Lock?
 
     /// Takes the host lock and starts the journal when the first step starts (a program without
     /// steps is a plain script: it needs neither, nor root), then records the step.
-    private func journalStep(_ entry: StepEntry) throws {
+    func journalStep(_ entry: StepEntry) throws {
+        // A dry REPL session touches nothing, the state directory included.
+        if isPlanning { return }
         try startJournal()
         guard let journal else { return }
         try journal.append(.object([
@@ -121,10 +132,12 @@ public final class Engine: StepRunner, Effects {
         ]))
     }
 
-    private func startJournal() throws {
-        guard journal == nil, let directory = options.stateDirectory, let runId = report.runId else { return }
+    func startJournal() throws {
+        guard let directory = options.stateDirectory, let runId = report.runId else { return }
         do {
-            lock = try directory.lock(runId: runId)
+            // A session takes the lock for each input that changes the host, and keeps its journal.
+            if lock == nil { lock = try directory.lock(runId: runId) }
+            guard journal == nil else { return }
             let journal = try Journal.create(at: directory.journalPath(runId))
             try journal.append(.object([
                 ("type", .string("begin")), ("run_id", .string(runId)), ("file", .string(report.file)),
@@ -141,6 +154,7 @@ public final class Engine: StepRunner, Effects {
         self.interpreter = interpreter
         self.host = host
         self.options = options
+        isPlanning = options.isPlan
     }
 
     /// Runs the program. Throws only when the run cannot start (``LockHeld``, a ``HostError`` of the
@@ -161,16 +175,8 @@ public final class Engine: StepRunner, Effects {
             mend_interrupt_uninstall()
             _ = mend_interrupt_take()
         }
-        let saved = (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver)
-        interpreter.stepRunner = self
-        interpreter.effects = self
-        interpreter.output = RedactingOutput(saved.2, redactor: redactor, interpreter: interpreter)
-        interpreter.logObserver = { [unowned self] line in
-            redactor.update(from: self.interpreter.resolvedParams)
-            let text = redactor.redact(line)
-            if let current { current.report.logs.append(text) } else { report.logs.append(text) }
-        }
-        defer { (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver) = saved }
+        let detach = attach()
+        defer { detach() }
 
         var outcome = Outcome()
         try interpreter.onLargeStackIfNeeded {
@@ -194,10 +200,25 @@ public final class Engine: StepRunner, Effects {
                 report.error = describe(error, span: nil, timeout: nil)
             }
             outcome.permissionDenied = outcome.permissionDenied || steps.contains { $0.report.error != nil && $0.deniedPermission }
-            if outcome.failed, !options.isPlan, options.rollsBack { outcome.rolledBack = rollBack() }
+            if outcome.failed, !isPlanning, options.rollsBack { outcome.rolledBack = rollBack(steps) }
         }
         finish(outcome, started: started)
         return report
+    }
+
+    /// Makes the interpreter run its steps and changes through the engine, its output masked;
+    /// returns what puts the interpreter back.
+    func attach() -> () -> Void {
+        let saved = (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver)
+        interpreter.stepRunner = self
+        interpreter.effects = self
+        interpreter.output = RedactingOutput(saved.2, redactor: redactor, interpreter: interpreter)
+        interpreter.logObserver = { [unowned self] line in
+            redactor.update(from: self.interpreter.resolvedParams)
+            let text = redactor.redact(line)
+            if let current { current.report.logs.append(text) } else { report.logs.append(text) }
+        }
+        return { [interpreter] in (interpreter.stepRunner, interpreter.effects, interpreter.output, interpreter.logObserver) = saved }
     }
 
     /// What the run came to, for its status and exit code.
@@ -279,10 +300,10 @@ public final class Engine: StepRunner, Effects {
             if let timeout = call.timeout { mend_interrupt_arm_timeout(Int64(timeout)) }
             _ = try interpreter.call(call.body, [])
             mend_interrupt_arm_timeout(0)
-            if let confirm = call.confirm, !options.isPlan, entry.changes.contains(where: { $0.report.applied }) {
+            if let confirm = call.confirm, !isPlanning, entry.changes.contains(where: { $0.report.applied }) {
                 try waitForConfirmation(entry, nanoseconds: confirm)
             }
-            step.status = entry.changes.isEmpty ? .ok : options.isPlan ? .wouldChange : .changed
+            step.status = entry.changes.isEmpty ? .ok : isPlanning ? .wouldChange : .changed
         } catch {
             mend_interrupt_arm_timeout(0)
             step.status = .failed
@@ -332,7 +353,7 @@ public final class Engine: StepRunner, Effects {
         if let planned = overlay[Engine.key(resource, target)] { return planned }
         do {
             return try resource.read(target, on: host)
-        } catch let error as HostError where options.isPlan && error.isPermissionDenied {
+        } catch let error as HostError where isPlanning && error.isPermissionDenied {
             // A plan needs no privileges: what cannot be read is planned over as unknown.
             guard let unknown = resource.unknownState(target, reason: error.message, on: host) else { throw error }
             return unknown
@@ -340,7 +361,7 @@ public final class Engine: StepRunner, Effects {
     }
 
     public func perform(_ change: Change) throws {
-        guard let entry = current else {
+        guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(change.resource.kind) \(change.target): host changes happen inside a step")
         }
         let resource = change.resource
@@ -351,9 +372,11 @@ public final class Engine: StepRunner, Effects {
             after: redactor.redact(resource.reportValue(change.after)), note: change.note.map(redactor.redact),
             diff: resource.showsDiff ? diff(resource.reportValue(change.before), resource.reportValue(change.after), change.target) : nil,
             undoable: true, compensation: inRollbackBlock)
-        if options.isPlan {
+        order += 1
+        if isPlanning {
             overlay[Engine.key(resource, change.target)] = change.after
-            entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before, sequence: 0))
+            entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before,
+                                             after: change.after, sequence: 0, order: order))
             entry.report.changes.append(shown)
             return
         }
@@ -365,7 +388,7 @@ public final class Engine: StepRunner, Effects {
         ]))
         // Recorded before it is made: a change that fails half-way is undone too.
         entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before,
-                                         sequence: sequence))
+                                         after: change.after, sequence: sequence, order: order))
         entry.report.changes.append(shown)
         try resource.write(change.target, change.after, on: host)
         shown.applied = true
@@ -376,15 +399,17 @@ public final class Engine: StepRunner, Effects {
 
     public func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult? {
         if readonly { return try body() }
-        guard let entry = current else {
+        guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(text): a command that may change the host runs inside a step (or mark it readonly: true)")
         }
         let shown = ChangeReport(kind: "run", target: redactor.redact(text), before: .null,
-                                 after: .string(options.isPlan ? "not run in a plan" : "ran"), note: nil, diff: nil,
+                                 after: .string(isPlanning ? "not run in a plan" : "ran"), note: nil, diff: nil,
                                  undoable: false, compensation: inRollbackBlock)
         entry.report.changes.append(shown)
-        if options.isPlan {
-            entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, sequence: 0))
+        order += 1
+        if isPlanning {
+            entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, after: .null,
+                                             sequence: 0, order: order))
             return nil
         }
         sequence += 1
@@ -393,7 +418,8 @@ public final class Engine: StepRunner, Effects {
             ("kind", .string("run")), ("target", .string(text)), ("before", .null), ("after", .null),
             ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)),
         ]))
-        entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, sequence: sequence))
+        entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, after: .null,
+                                         sequence: sequence, order: order))
         let result = try body()
         shown.applied = true
         try journal?.append(.object([("type", .string("applied")), ("seq", .int(sequence)), ("status", .int(Int(result.status)))]))
@@ -402,13 +428,13 @@ public final class Engine: StepRunner, Effects {
 
     // MARK: Rollback
 
-    /// Undoes the run newest first: each step's changes, then its rollback block. Returns true
-    /// when anything was undone or a rollback block ran.
-    private func rollBack() -> Bool {
+    /// Undoes `entries` (the run's steps, or a failed REPL step) newest first: each step's changes,
+    /// then its rollback block. Returns true when anything was undone or a rollback block ran.
+    func rollBack(_ entries: [StepEntry]) -> Bool {
         _ = mend_interrupt_take()
         observer?.rollbackStarted()
         var acted = false
-        for entry in steps.reversed() where entry.bodyStarted {
+        for entry in entries.reversed() where entry.bodyStarted {
             var undoneAll = true
             for change in entry.changes.reversed() where !change.report.compensation && !change.report.undone {
                 guard let resource = change.resource else {
@@ -509,7 +535,7 @@ public final class Engine: StepRunner, Effects {
 
     // MARK: Helpers
 
-    private static func key(_ resource: any Resource, _ target: String) -> String {
+    static func key(_ resource: any Resource, _ target: String) -> String {
         resource.kind + "\u{0}" + target
     }
 
@@ -532,7 +558,7 @@ public final class Engine: StepRunner, Effects {
     }
 
     /// An error as reports show it, secrets masked.
-    private func describe(_ error: any Error, span: Span?, timeout: Int?) -> ErrorReport {
+    func describe(_ error: any Error, span: Span?, timeout: Int?) -> ErrorReport {
         let message: String
         var location = span?.description
         var rendered: String?

@@ -106,7 +106,9 @@ public final class Module {
     /// Names of the globals by slot, from the last unit run here.
     private(set) var names: [String] = []
 
-    init(name: String, file: SourceFile?) {
+    /// A module for code to run in; the REPL keeps one for the whole session, so each input sees
+    /// the names the earlier ones defined (compile with ``scope`` as the globals).
+    public init(name: String, file: SourceFile? = nil) {
         self.name = name
         self.file = file
         capacity = 64

@@ -48,8 +48,12 @@ extension Interpreter {
             }
             return d
         }
-        let step = StepCall(name: name.display, when: condition, timeout: try duration(timeout, "timeout"),
-                            confirm: try duration(confirm, "confirm"), body: body, rollback: rollback, span: info.span)
+        try run(StepCall(name: name.display, when: condition, timeout: try duration(timeout, "timeout"),
+                         confirm: try duration(confirm, "confirm"), body: body, rollback: rollback, span: info.span))
+    }
+
+    /// Runs a step: through the engine when there is one, else as a plain block.
+    func run(_ step: StepCall) throws {
         try throwIfRequiresFailed()
         if stepDepth > 0 { throw MendError("step \"\(step.name)\" starts inside another step") }
         stepDepth += 1
@@ -57,7 +61,7 @@ extension Interpreter {
         if let stepRunner {
             try stepRunner.runStep(step, in: self)
         } else if step.when != false {
-            _ = try call(body, [])
+            _ = try call(step.body, [])
         }
     }
 

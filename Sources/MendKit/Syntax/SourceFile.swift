@@ -7,15 +7,19 @@ public final class SourceFile: @unchecked Sendable {
     public let name: String
     /// The file's bytes, validated as UTF-8 by ``SourceFile/validate()``.
     public let bytes: [UInt8]
+    /// The number of the text's first line: a REPL input read from a script reports the script's
+    /// line numbers.
+    public let firstLine: Int
     private var lineStarts: [Int]?
 
-    public init(name: String, bytes: [UInt8]) {
+    public init(name: String, bytes: [UInt8], firstLine: Int = 1) {
         self.name = name
         self.bytes = bytes
+        self.firstLine = firstLine
     }
 
-    public convenience init(name: String, text: String) {
-        self.init(name: name, bytes: Array(text.utf8))
+    public convenience init(name: String, text: String, firstLine: Int = 1) {
+        self.init(name: name, bytes: Array(text.utf8), firstLine: firstLine)
     }
 
     /// Checks the bytes before lexing: invalid UTF-8 and NUL bytes are reported at their location
@@ -80,18 +84,20 @@ public final class SourceFile: @unchecked Sendable {
         }
         let start = table[lo]
         let end = min(max(offset, start), bytes.count)
-        return (lo + 1, characterCount(start, end) + 1)
+        return (lo + firstLine, characterCount(start, end) + 1)
     }
 
-    /// The text of the 1-based line `line`, without its newline.
+    /// The text of line number `line` (counted from ``firstLine``), without its newline.
     public func lineText(_ line: Int) -> String {
         let (start, end) = lineRange(line)
         return decode(start, end)
     }
 
-    /// The byte range of the 1-based line `line`, without its line break (`\n` or `\r\n`).
-    public func lineRange(_ line: Int) -> (start: Int, end: Int) {
+    /// The byte range of line number `line` (counted from ``firstLine``), without its line break
+    /// (`\n` or `\r\n`).
+    public func lineRange(_ number: Int) -> (start: Int, end: Int) {
         let table = starts()
+        let line = number - firstLine + 1
         guard line >= 1, line <= table.count else { return (bytes.count, bytes.count) }
         let start = table[line - 1]
         var end = line < table.count ? table[line] - 1 : bytes.count
