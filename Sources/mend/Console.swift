@@ -26,6 +26,15 @@ enum Console {
     }
 }
 
+/// The width of the terminal stdout writes to; 80 when stdout is not a terminal (a pipe, a file) or the
+/// terminal does not say.
+func terminalWidth() -> Int {
+    var size = winsize()
+    guard withUnsafeMutablePointer(to: &size, { ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), $0) }) == 0, size.ws_col > 0
+    else { return 80 }
+    return Int(size.ws_col)
+}
+
 /// Reads a runbook file for the command line; a missing or unreadable file is a usage error.
 func readSource(_ path: String) throws -> SourceFile {
     let fd = open(path, O_RDONLY | O_CLOEXEC)

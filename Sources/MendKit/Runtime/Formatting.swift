@@ -146,53 +146,75 @@ struct Printer {
     /// would otherwise print 2^64 elements.
     static let elementBudget = 1_000_000
 
-    var out = ""
+    private(set) var out = ""
     private var budget = Printer.elementBudget
     /// The lists and maps being printed, outermost first: meeting one again is a cycle.
-    private var path: Set<ObjectIdentifier> = []
+    private var path: Set<ObjectIdentifier>
+    /// With a limit, printing stops once the text is longer than this many characters or holds a
+    /// line break (``exceeded``): the pretty printer's test of whether a value fits on a line, which
+    /// must not print a million elements to find out.
+    private let limit: Int
+    private var length = 0
+    private(set) var exceeded = false
+
+    /// `path`: the containers the value sits in, so a cycle through them shows `…` where the whole
+    /// value's literal form would.
+    init(path: Set<ObjectIdentifier> = [], limit: Int = .max) {
+        self.path = path
+        self.limit = limit
+    }
 
     mutating func write(_ value: Value, depth: Int) {
+        if exceeded { return }
         switch value {
-        case .null: out += "nil"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .float(let f): out += Value.formatFloat(f)
-        case .string(let s): out += Value.quote(s)
-        case .duration(let d): out += Value.formatDuration(d)
-        case .size(let s): out += Value.formatSize(s)
-        case .version(let v): out += "version(" + Value.quote(v.text) + ")"
-        case .function(let f): out += "<fn \(f.name)>"
+        case .null: emit("nil")
+        case .bool(let b): emit(b ? "true" : "false")
+        case .int(let i): emit(String(i))
+        case .float(let f): emit(Value.formatFloat(f))
+        case .string(let s): emit(Value.quote(s))
+        case .duration(let d): emit(Value.formatDuration(d))
+        case .size(let s): emit(Value.formatSize(s))
+        case .version(let v): emit("version(" + Value.quote(v.text) + ")")
+        case .function(let f): emit("<fn \(f.name)>")
         case .cell(let c):
             // Cells never reach runbooks; bound them anyway, since one could hold another.
-            if depth < Printer.maxDepth { write(c.value, depth: depth + 1) } else { out += "…" }
+            if depth < Printer.maxDepth { write(c.value, depth: depth + 1) } else { emit("…") }
         case .list(let l):
             guard enter(l, depth: depth) else { return }
-            out += "["
+            emit("[")
             writeElements(l.items, depth: depth) { printer, item in printer.write(item, depth: depth + 1) }
-            out += "]"
+            emit("]")
             path.remove(ObjectIdentifier(l))
         case .map(let m):
             guard enter(m, depth: depth) else { return }
-            out += "{"
+            emit("{")
             writeElements(Array(m.entries), depth: depth) { printer, entry in
                 if case .string(let s) = entry.key, Value.isBareKey(s) {
-                    printer.out += s
+                    printer.emit(s)
                 } else {
                     printer.write(entry.key.value, depth: depth + 1)
                 }
-                printer.out += ": "
+                printer.emit(": ")
                 printer.write(entry.value, depth: depth + 1)
             }
-            out += "}"
+            emit("}")
             path.remove(ObjectIdentifier(m))
         }
+    }
+
+    private mutating func emit(_ text: String) {
+        out += text
+        // Counting characters costs a pass over the text: only a limited printer pays it.
+        guard limit != .max else { return }
+        length += text.count
+        if length > limit || text.contains(where: \.isNewline) { exceeded = true }
     }
 
     /// Starts printing a container; false (having written `…`) when it is too deep or already on the path.
     private mutating func enter(_ ref: AnyObject, depth: Int) -> Bool {
         let id = ObjectIdentifier(ref)
         if depth >= Printer.maxDepth || path.contains(id) {
-            out += "…"
+            emit("…")
             return false
         }
         path.insert(id)
@@ -201,9 +223,10 @@ struct Printer {
 
     private mutating func writeElements<T>(_ elements: [T], depth: Int, _ writeOne: (inout Printer, T) -> Void) {
         for (index, element) in elements.enumerated() {
-            if index > 0 { out += ", " }
+            if exceeded { return }
+            if index > 0 { emit(", ") }
             if budget <= 0 {
-                out += "…"
+                emit("…")
                 return
             }
             budget -= 1

@@ -6,7 +6,8 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Run a snippet and print the value of its last expression.",
         discussion: """
-        Statements are allowed; the last one's value is printed in literal form (strings quoted), \
+        Statements are allowed; the last one's value is printed as the REPL prints it: in literal form \
+        (strings quoted) when it fits on a line, else one element per line, and a list of maps as a table; \
         nothing when it is nil or a statement. Example: mend eval '16GiB > 15GB'
         """
     )
@@ -29,7 +30,7 @@ struct EvalCommand: ParsableCommand {
         try runCommand {
             let interpreter = Interpreter()
             let value = try interpreter.evaluate(sources[0])
-            if case .null = value {} else { Console.output(value.literal) }
+            if case .null = value {} else { Console.output(value.pretty(width: terminalWidth())) }
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }
     }
