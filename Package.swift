@@ -20,12 +20,20 @@ let package = Package(
             dependencies: ["CMendSupport", .product(name: "OrderedCollections", package: "swift-collections")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .unsafeFlags(["-enforce-exclusivity=unchecked"])]
         ),
+        // GNU readline for the REPL, reached only by the executable (MendKit never depends on it).
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
         .executableTarget(
             name: "mend",
             dependencies: [
                 "MendKit",
+                "CReadline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Linked statically (Debian's -dev packages ship the archives) so the binary stays
+            // self-contained, like the statically linked Swift runtime.
+            linkerSettings: [.linkedLibrary(":libreadline.a", .when(platforms: [.linux])),
+                             .linkedLibrary(":libtinfo.a", .when(platforms: [.linux])),
+                             .linkedLibrary("readline", .when(platforms: [.macOS]))]
         ),
         .testTarget(
             name: "MendKitTests",

@@ -36,12 +36,7 @@ struct RunbookOptions: ParsableArguments {
     @Flag(name: .customLong("no-rollback"), help: "On a failure, leave the host as the failure found it (undo later with `mend rollback`).")
     var noRollback = false
 
-    @Option(help: ArgumentHelp("Resolve every file path under this directory (a fixture host or an image).", valueName: "DIR"))
-    var root: String?
-
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "Where the lock and journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
-    var stateDirectory: String?
+    @OptionGroup var host: HostOptions
 
     @Flag(name: .customLong("detailed-exitcode"), help: "Exit 2 when the run changed something (in a plan: when changes are pending).")
     var detailedExitCode = false
@@ -49,6 +44,16 @@ struct RunbookOptions: ParsableArguments {
     func validate() throws {
         if let from, from < 1 { throw ValidationError("--from counts steps from 1, got \(from)") }
     }
+}
+
+/// Which host a command acts on and where it journals: shared by `run`, `plan` and `repl`.
+struct HostOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Resolve every file path under this directory (a fixture host or an image).", valueName: "DIR"))
+    var root: String?
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp(
+        "Where the lock and journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    var stateDirectory: String?
 }
 
 /// The state directory a command uses: `--state-dir`, else `$MEND_STATE_DIR`, else /var/lib/mend.
@@ -114,7 +119,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
     try runCommand {
         let source = try readSource(options.file)
         // Usage errors (64) win over a runbook that does not parse (65).
-        let root = try rootDirectory(options.root)
+        let root = try rootDirectory(options.host.root)
         let paramFile = try options.paramFile.map(readSource)
         let interpreter = Interpreter()
         let unit = try interpreter.compile(source)
@@ -128,7 +133,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.selectedSteps = options.steps
         engineOptions.fromStep = options.from
         engineOptions.rollsBack = !options.noRollback
-        engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.stateDirectory)
+        engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.host.stateDirectory)
         engineOptions.confirmsOnTerminal = isatty(0) != 0
         engineOptions.detailedExitCode = options.detailedExitCode
         let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CReadline
 
 enum MendVersion {
     static let number = "0.1.0"
@@ -18,6 +19,7 @@ struct VersionCommand: ParsableCommand {
 
     func run() {
         Console.output(MendVersion.text)
-        Console.output("features: readline no (line editing arrives with the REPL)")
+        // Linked statically: the version is the one built in, not whatever the host has.
+        Console.output("features: readline \(String(cString: mend_rl_version())) (mend repl: line editing, history, completion)")
     }
 }

@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CMendSupport
+import CReadline
+
+/// The terminal line editor: GNU readline with history and Tab completion. Only this type
+/// touches readline, so the rest of mend (and MendKit) never depends on it.
+///
+/// It reads with readline's callback interface and poll(2) rather than `readline()`: mend's
+/// SIGINT handler only sets a flag, and the poll loop turns that flag into "drop the current
+/// input" — readline itself installs no signal handlers (Swift cannot unwind a longjmp).
+final class LineEditor: LineReader {
+    /// What Tab offers: candidates replacing the text from a UTF-8 offset of the line up to the cursor.
+    struct Completion {
+        var start: Int
+        var candidates: [String]
+        var appendsSpace: Bool
+    }
+
+    /// The editor readline's C callbacks reach; set while `read` runs, on the main thread only.
+    nonisolated(unsafe) private static var active: LineEditor?
+    nonisolated(unsafe) private static let name = strdup("mend")
+
+    /// What Tab offers for the text before the cursor.
+    var complete: (_ textBeforeCursor: String) -> Completion = { _ in Completion(start: 0, candidates: [], appendsSpace: false) }
+    private let historyPath: String?
+    private let historyLimit: Int32
+    private var received: LineInput?
+
+    /// `historyPath` nil keeps no history file; the file is created mode 0600 (typed lines may
+    /// hold secrets) and trimmed to `historyLimit` lines.
+    init(historyPath: String?, historyLimit: Int = 1000) {
+        self.historyPath = historyPath
+        self.historyLimit = Int32(historyLimit)
+        mend_rl_setup(LineEditor.name, LineEditor.completionFunction)
+        using_history()
+        stifle_history(self.historyLimit)
+        if let historyPath {
+            let fd = open(historyPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            if fd >= 0 { Glibc.close(fd) }
+            read_history(historyPath)
+        }
+    }
+
+    /// Trims the history file to its limit.
+    func close() {
+        if let historyPath { history_truncate_file(historyPath, historyLimit) }
+    }
+
+    func read(prompt: String) -> LineInput {
+        received = nil
+        LineEditor.active = self
+        defer { LineEditor.active = nil }
+        mend_rl_install(prompt, LineEditor.lineHandler)
+        while received == nil {
+            switch Int(mend_interrupt_take()) {
+            case MEND_INTERRUPT_SIGINT:
+                mend_rl_cancel_line()
+                return .interrupted
+            case MEND_INTERRUPT_SIGTERM:
+                rl_callback_handler_remove()
+                return .end
+            default:
+                break
+            }
+            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            // The timeout only bounds how long a signal that landed between the check above and
+            // poll(2) waits to be seen.
+            let n = poll(&fds, 1, 200)
+            if n > 0 {
+                rl_callback_read_char()
+            } else if n < 0, errno != EINTR {
+                rl_callback_handler_remove()
+                received = .end
+            }
+        }
+        return received ?? .end
+    }
+
+    func remember(_ line: String) {
+        // Like a shell's ignorespace: a line typed with a leading space stays out of the history.
+        guard !line.allSatisfy(\.isWhitespace), line.first != " " else { return }
+        if let last = mend_rl_last_history(), String(cString: last) == line { return }
+        add_history(line)
+        if let historyPath { append_history(1, historyPath) }
+    }
+
+    // MARK: readline callbacks
+
+    private static let lineHandler: @convention(c) (UnsafeMutablePointer<CChar>?) -> Void = { line in
+        // Removed here, as readline documents: left installed, it would show the prompt again
+        // before the input has run.
+        rl_callback_handler_remove()
+        guard let editor = LineEditor.active else { return }
+        guard let line else {
+            // Ctrl-D on an empty line: end the prompt's line as a shell does.
+            Console.write("\n")
+            editor.received = .end
+            return
+        }
+        editor.received = .line(String(decoding: UnsafeRawBufferPointer(start: line, count: strlen(line)), as: UTF8.self))
+        free(line)
+    }
+
+    private static let completionFunction: @convention(c) (UnsafePointer<CChar>?, Int32, Int32)
+        -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { _, start, end in
+        mend_rl_completion_begin()
+        guard let editor = LineEditor.active, let buffer = mend_rl_line_buffer() else { return nil }
+        let line = Array(UnsafeRawBufferPointer(start: buffer, count: strlen(buffer)))
+        let point = min(Int(end), line.count)
+        let completion = editor.complete(String(decoding: line[..<point], as: UTF8.self))
+        let matches = LineEditor.readlineMatches(completion, line: line, wordStart: Int(start), point: point)
+        if matches.count == 1, completion.appendsSpace { mend_rl_completion_append_space() }
+        return LineEditor.cArray(matches)
+    }
+
+    /// Readline replaces its own word (from `wordStart`); the completer's candidates replace the
+    /// text from `completion.start`. Shifts the candidates to readline's word, and puts their
+    /// common prefix first when there are several, as readline expects.
+    static func readlineMatches(_ completion: Completion, line: [UInt8], wordStart: Int, point: Int) -> [[UInt8]] {
+        let ours = min(max(completion.start, 0), point)
+        let theirs = min(max(wordStart, 0), point)
+        var matches: [[UInt8]] = []
+        for candidate in completion.candidates {
+            var bytes = Array(candidate.utf8)
+            if theirs < ours {
+                bytes = Array(line[theirs..<ours]) + bytes
+            } else if theirs > ours {
+                let typed = line[ours..<theirs]
+                guard bytes.starts(with: typed) else { continue }
+                bytes.removeFirst(typed.count)
+            }
+            matches.append(bytes)
+        }
+        guard matches.count > 1 else { return matches }
+        var common = matches[0]
+        for match in matches.dropFirst() {
+            let n = zip(common, match).prefix { $0 == $1 }.count
+            common.removeLast(common.count - n)
+        }
+        // Never cut a UTF-8 sequence in half.
+        var lead = common.count
+        while lead > 0, common[lead - 1] & 0xC0 == 0x80 { lead -= 1 }
+        if lead > 0, common[lead - 1] >= 0xC0 {
+            let first = common[lead - 1]
+            let length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : 2
+            if common.count - (lead - 1) < length { common.removeLast(common.count - (lead - 1)) }
+        }
+        return [common] + matches
+    }
+
+    /// A NULL-terminated array of malloc'd strings: readline frees it and them.
+    private static func cArray(_ matches: [[UInt8]]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
+        guard !matches.isEmpty,
+              let raw = malloc((matches.count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride) else { return nil }
+        let array = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: matches.count + 1)
+        for (k, bytes) in matches.enumerated() {
+            array[k] = (bytes + [0]).withUnsafeBufferPointer { source in
+                source.withMemoryRebound(to: CChar.self) { $0.baseAddress.flatMap { strdup($0) } }
+            }
+        }
+        array[matches.count] = nil
+        return array
+    }
+}

@@ -1,0 +1,227 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MendKit
+
+/// The REPL (LANGUAGE.md §7): reads inputs (more lines while a bracket is open or a line ends
+/// in an operator), runs each in one persistent module through the engine — so host changes are
+/// journalled and can be undone — and prints values, changes and errors. Meta commands are in
+/// `MetaCommands.swift`.
+final class Repl: EngineObserver {
+    let interpreter: Interpreter
+    let engine: Engine
+    let module = Module(name: "<repl>")
+    let reader: any LineReader
+    /// A person at a terminal: a banner, prompts, passed checks shown.
+    let isTerminal: Bool
+    /// `--param` values, applied to every `:load`.
+    let parameters: [String]
+    /// The `:load`ed file, for `:steps` and `:step`.
+    var loaded: LoadedFile?
+    /// False while more lines of an input are read (meta commands complete on first lines only).
+    private(set) var isReadingFirstLine = true
+    /// True once an input failed: a script then exits 1.
+    private(set) var anyFailed = false
+    /// Lines read so far, so an error names the line of the session (or script) it is on.
+    private var linesRead = 0
+    private let stepLines: TextReporter
+    /// Changes the step lines already showed.
+    private var shownChanges = Set<ObjectIdentifier>()
+
+    init(interpreter: Interpreter, engine: Engine, reader: any LineReader, isTerminal: Bool, parameters: [String]) {
+        self.interpreter = interpreter
+        self.engine = engine
+        self.reader = reader
+        self.isTerminal = isTerminal
+        self.parameters = parameters
+        let term = getenv("TERM").map { String(cString: $0) } ?? ""
+        let colour = isTerminal && isatty(2) != 0 && getenv("NO_COLOR") == nil && term != "dumb"
+        stepLines = TextReporter(colour: colour, write: { Console.error($0, newline: false) },
+                                 prompt: { Console.error($0, newline: false) })
+    }
+
+    /// Reads and runs inputs until `:quit`, Ctrl-D or the end of the input, after loading
+    /// `file`. Returns the exit code: 1 when a script had a failing input, else 0.
+    func run(loading file: String?) -> Int32 {
+        engine.observer = self
+        engine.beginSession()
+        defer { engine.endSession() }
+        if isTerminal {
+            Console.error("mend \(MendVersion.number) — :help for commands, Ctrl-D to leave"
+                          + (engine.isPlanning ? " (dry: nothing changes)" : ""))
+        }
+        if let file { MetaCommands.load([file], self) }
+        while true {
+            let prompt = engine.isPlanning ? "mend(dry)> " : "mend> "
+            isReadingFirstLine = true
+            let input = reader.read(prompt: prompt)
+            isReadingFirstLine = false
+            switch input {
+            case .end:
+                return exitCode
+            case .interrupted:
+                continue
+            case .invalid(let line):
+                linesRead += 1
+                fail("error: line \(line) of the input is not valid UTF-8")
+            case .line(let text):
+                linesRead += 1
+                let firstLine = linesRead
+                reader.remember(text)
+                if MetaCommands.isMetaCommand(text) {
+                    if !MetaCommands.run(text, in: self) { return exitCode }
+                    continue
+                }
+                guard let source = continuation(of: text) else { continue }
+                evaluate(source, firstLine: firstLine)
+                if source.ended { return exitCode }
+            }
+        }
+    }
+
+    /// What Tab completion sees: the session's names and values, the loaded steps.
+    func completionScope() -> Completer.Scope {
+        Completer.Scope(names: module.scope.names, value: { [module] in module.value(of: $0) },
+                        steps: loaded?.steps.map(\.name) ?? [])
+    }
+
+    private var exitCode: Int32 { !isTerminal && anyFailed ? ExitStatus.failed : ExitStatus.success }
+
+    /// The whole input: more lines while the text is incomplete. Nil when Ctrl-C dropped it.
+    private func continuation(of first: String) -> (text: String, ended: Bool)? {
+        var text = first
+        while Parser.isIncomplete(text) {
+            switch reader.read(prompt: "...   ") {
+            case .line(let more):
+                linesRead += 1
+                reader.remember(more)
+                text += "\n" + more
+            case .interrupted:
+                return nil
+            case .end:
+                // Run what there is: its error says what is missing.
+                return (text, true)
+            case .invalid(let line):
+                linesRead += 1
+                fail("error: line \(line) of the input is not valid UTF-8")
+                return nil
+            }
+        }
+        return (text, false)
+    }
+
+    private func evaluate(_ source: (text: String, ended: Bool), firstLine: Int) {
+        let text = source.text
+        guard !text.allSatisfy(\.isWhitespace) else { return }
+        let file = SourceFile(name: isTerminal ? "<repl>" : "<stdin>", text: text, firstLine: firstLine)
+        var value = Value.null
+        run(input: text) {
+            let unit = try interpreter.compile(file, options: CompileOptions(isInteractive: true), globals: module.scope)
+            value = try engine.evaluate(unit, in: module, input: text)
+        }
+        // After the changes it made: the value is what the input came to.
+        if case .null = value { return }
+        Console.output(redacted(value.pretty(width: terminalWidth())))
+    }
+
+    /// Runs part of an input, then shows the changes and checks it made; an error is shown
+    /// (with its caret) and counts as a failed input.
+    func run(input: String, _ body: () throws -> Void) {
+        let changesBefore = engine.sessionChanges.count
+        let checksBefore = interpreter.checks.count
+        var failure: (any Error)?
+        do {
+            try body()
+        } catch {
+            failure = error
+        }
+        showChanges(Array(engine.sessionChanges.dropFirst(changesBefore)))
+        for check in interpreter.checks.dropFirst(checksBefore) {
+            let message = redacted(check.message)
+            if !check.ok {
+                fail("check failed: \(message) (\(check.location))")
+            } else if isTerminal {
+                Console.error("check passed: \(message)")
+            }
+        }
+        if let failure { report(failure) }
+    }
+
+    /// Changes made outside steps (the step lines list those inside).
+    private func showChanges(_ changes: [SessionChange]) {
+        for change in changes where !shownChanges.contains(ObjectIdentifier(change.change)) {
+            let verb = change.planned ? "would change" : change.change.applied ? "changed" : "not made"
+            Console.error("\(verb): \(change.change.summary)")
+        }
+        shownChanges = []
+    }
+
+    /// Shows an error the way `mend run` does: located, with the offending part underlined.
+    func report(_ error: any Error) {
+        switch error {
+        case let d as Diagnostics:
+            fail(d.rendered())
+        case let e as MendError:
+            fail(e.rendered())
+        case let p as PreconditionFailed:
+            fail(p.diagnostics.rendered())
+        case let s as StepFailure:
+            var text = "step \"\(s.step.name)\" failed"
+            let undone = s.step.changes.filter(\.undone).count
+            if undone > 0 { text += "; its \(undone == 1 ? "change was" : "\(undone) changes were") undone" }
+            for e in s.rollbackErrors { text += "\ncould not undo \(e.target): \(e.message)" }
+            fail((s.step.error?.rendered ?? "") + text)
+        case let i as Interrupted:
+            fail((isTerminal ? "\n" : "") + i.description)
+        case let held as LockHeld:
+            fail("mend: \(held)")
+        case let usage as UsageError:
+            fail("mend: \(usage.message)")
+        case let host as HostError:
+            let hint = host.isPermissionDenied ? " (run as root, or choose a writable --state-dir)" : ""
+            fail("mend: \(host.message)\(hint)")
+        case let failure as CommandFailure:
+            fail(failure.message)
+        default:
+            fail("error: \(error)")
+        }
+    }
+
+    /// Shows a failure on standard error and remembers it for the exit code.
+    func fail(_ message: String) {
+        anyFailed = true
+        Console.error(redacted(message))
+    }
+
+    func redacted(_ text: String) -> String {
+        engine.redactor.update(from: interpreter.resolvedParams)
+        return engine.redactor.redact(text)
+    }
+
+    // MARK: EngineObserver
+
+    func stepFinished(_ step: StepReport) {
+        for change in step.changes { shownChanges.insert(ObjectIdentifier(change)) }
+        stepLines.stepFinished(step)
+    }
+
+    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {
+        stepLines.waitingForConfirmation(step, nanoseconds: nanoseconds, onTerminal: onTerminal)
+    }
+}
+
+/// A file loaded with `:load`: its steps, recorded instead of run.
+struct LoadedFile {
+    let path: String
+    var steps: [StepCall]
+}
+
+/// Takes the steps of a file being loaded instead of running them.
+final class StepRecorder: StepRunner {
+    private(set) var steps: [StepCall] = []
+    func runStep(_ step: StepCall, in interpreter: Interpreter) throws {
+        steps.append(step)
+    }
+}
