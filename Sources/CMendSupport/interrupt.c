@@ -1,4 +1,5 @@
 #include "mend_support.h"
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
@@ -29,6 +30,14 @@ void mend_interrupt_install(void) {
     set_handler(SIGINT, on_signal);
     set_handler(SIGTERM, on_signal);
     set_handler(SIGALRM, on_signal);
+    /* A parent may have started mend with these blocked (the mask is inherited): unblock them, or
+     * no signal and no step timeout would ever be seen. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void mend_interrupt_uninstall(void) {

@@ -15,6 +15,8 @@ public struct StepFailure: Error, @unchecked Sendable {
     public let step: StepReport
     /// What could not be undone.
     public let rollbackErrors: [RollbackError]
+    /// The signal or timeout that stopped the step, if one did.
+    public let interruption: Interrupted?
 }
 
 /// What `:undo` did.
@@ -189,9 +191,16 @@ extension Engine {
             guard let failed = steps[firstStep...].last(where: { $0.report.status == .failed }) else {
                 throw MendError("a step failed")
             }
+            // Taken now: the session goes on, and the next input must not see it.
+            let interruption = Interrupted.isPending ? Interrupted.pending() : nil
+            _ = mend_interrupt_take()
             let errorsBefore = report.rollbackErrors.count
             if !isPlanning, options.rollsBack { _ = rollBack([failed]) }
-            throw StepFailure(step: failed.report, rollbackErrors: Array(report.rollbackErrors[errorsBefore...]))
+            throw StepFailure(step: failed.report, rollbackErrors: Array(report.rollbackErrors[errorsBefore...]),
+                              interruption: interruption)
+        } catch let interrupted as Interrupted {
+            _ = mend_interrupt_take()
+            throw interrupted
         } catch is SetupFailed {
             throw setupError ?? MendError("cannot start the journal")
         }

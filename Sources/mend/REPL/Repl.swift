@@ -24,6 +24,8 @@ final class Repl: EngineObserver {
     private(set) var isReadingFirstLine = true
     /// True once an input failed: a script then exits 1.
     private(set) var anyFailed = false
+    /// Set when a signal should end the session: SIGTERM, or in a script SIGINT too.
+    private var stopped = false
     /// Lines read so far, so an error names the line of the session (or script) it is on.
     private var linesRead = 0
     private let stepLines: TextReporter
@@ -71,12 +73,12 @@ final class Repl: EngineObserver {
                 let firstLine = linesRead
                 reader.remember(text)
                 if MetaCommands.isMetaCommand(text) {
-                    if !MetaCommands.run(text, in: self) { return exitCode }
+                    if !MetaCommands.run(text, in: self) || stopped { return exitCode }
                     continue
                 }
                 guard let source = continuation(of: text) else { continue }
                 evaluate(source, firstLine: firstLine)
-                if source.ended { return exitCode }
+                if source.ended || stopped { return exitCode }
             }
         }
     }
@@ -146,7 +148,11 @@ final class Repl: EngineObserver {
                 Console.error("check passed: \(message)")
             }
         }
-        if let failure { report(failure) }
+        if let failure {
+            report(failure)
+            let interruption = (failure as? Interrupted) ?? (failure as? StepFailure)?.interruption
+            if case .signal(let name)? = interruption?.reason, name == "SIGTERM" || !isTerminal { stopped = true }
+        }
     }
 
     /// Changes made outside steps (the step lines list those inside).
