@@ -50,6 +50,28 @@ public final class GlobalScope {
     }
 
     subscript(_ name: String) -> Global? { byName[name] }
+
+    /// What a compile may change in the scope, so a REPL input that does not compile leaves no
+    /// half-declared names behind.
+    struct Checkpoint {
+        let count: Int
+        let states: [(global: Global, declared: Bool, kind: VariableKind, function: FunctionDecl?, span: Span?)]
+    }
+
+    func checkpoint() -> Checkpoint {
+        Checkpoint(count: names.count, states: byName.values.map { ($0, $0.declared, $0.kind, $0.function, $0.span) })
+    }
+
+    func restore(_ checkpoint: Checkpoint) {
+        for name in names[checkpoint.count...] { byName[name] = nil }
+        names.removeLast(names.count - checkpoint.count)
+        for state in checkpoint.states {
+            state.global.declared = state.declared
+            state.global.kind = state.kind
+            state.global.function = state.function
+            state.global.span = state.span
+        }
+    }
 }
 
 enum VariableKind {
@@ -111,9 +133,11 @@ public final class Compiler {
     /// Compiles `program`; for the REPL pass the same `globals` for each line.
     public static func compile(_ program: Program, symbols: any SymbolTable, options: CompileOptions = CompileOptions(),
                                globals: GlobalScope = GlobalScope()) throws(Diagnostics) -> CompiledUnit {
+        let checkpoint = options.isInteractive ? globals.checkpoint() : nil
         let compiler = Compiler(program: program, symbols: symbols, options: options, globals: globals)
         compiler.compileMain(program)
         if !compiler.diagnostics.isEmpty {
+            if let checkpoint { globals.restore(checkpoint) }
             // Functions compile before the statements around them: report in source order.
             let ordered = compiler.diagnostics.enumerated().sorted {
                 ($0.element.span.start, $0.offset) < ($1.element.span.start, $1.offset)

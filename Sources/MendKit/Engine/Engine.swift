@@ -361,11 +361,11 @@ public final class Engine: StepRunner, Effects {
     }
 
     public func perform(_ change: Change) throws {
+        let resource = change.resource
+        if resource.same(change.before, change.after) { return }
         guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(change.resource.kind) \(change.target): host changes happen inside a step")
         }
-        let resource = change.resource
-        if resource.same(change.before, change.after) { return }
         let shown = ChangeReport(
             kind: resource.kind, target: redactor.redact(change.target),
             before: redactor.redact(resource.reportValue(change.before)),

@@ -39,6 +39,8 @@ extension Engine {
         var input = ""
         /// The step holding the changes the current input makes outside any step.
         var inputEntry: StepEntry?
+        /// Commands `:undo` has already said it cannot undo (by order), so it says it once.
+        var passedOver: Set<Int> = []
         let detach: () -> Void
         init(detach: @escaping () -> Void) { self.detach = detach }
     }
@@ -115,20 +117,30 @@ extension Engine {
         let pending = orderedChanges().reversed().filter {
             !$0.change.planned && !$0.change.report.undone && !$0.change.report.compensation
         }
-        guard !pending.isEmpty else { return outcome }
-        do {
-            try startJournal()
-        } catch is SetupFailed {
-            throw setupError ?? MendError("cannot take the host lock")
+        // The lock guards writes; commands alone are only reported.
+        if pending.contains(where: { $0.change.resource != nil }) {
+            do {
+                try startJournal()
+            } catch is SetupFailed {
+                throw setupError ?? MendError("cannot take the host lock")
+            }
         }
         defer { lock = nil }
         for (_, change) in pending {
             guard let resource = change.resource else {
-                outcome.notUndone.append((change.report, "a command cannot be undone"))
+                if session?.passedOver.insert(change.order).inserted != false {
+                    outcome.notUndone.append((change.report, "a command cannot be undone"))
+                }
                 continue
             }
             do {
                 let now = try resource.read(change.target, on: host)
+                // A change that failed before it took effect leaves nothing to undo, and is not
+                // what `:undo` means.
+                if !change.report.applied, resource.same(now, change.before) {
+                    change.report.undone = true
+                    continue
+                }
                 if !resource.same(now, change.before) {
                     if !force, !resource.same(now, change.after) {
                         let shown = redactor.redact(ChangeReport.shortText(resource.reportValue(now)))
@@ -155,22 +167,26 @@ extension Engine {
         steps.flatMap { entry in entry.changes.map { (entry, $0) } }.sorted { $0.change.order < $1.change.order }
     }
 
-    /// Drops the newest planned change (or all) and rebuilds the overlay from the rest.
+    /// Drops the newest planned change (or all).
     private func forgetPlanned(all: Bool) -> UndoOutcome {
         var outcome = UndoOutcome()
         let planned = orderedChanges().filter(\.change.planned)
         let forgotten = all ? planned : Array(planned.suffix(1))
-        let orders = Set(forgotten.map(\.change.order))
+        forget(Set(forgotten.map(\.change.order)))
+        outcome.undone = forgotten.reversed().map(\.change.report)
+        return outcome
+    }
+
+    /// Removes planned changes (by order) and rebuilds the overlay from the rest.
+    private func forget(_ orders: Set<Int>) {
         for entry in steps {
             entry.changes.removeAll { orders.contains($0.order) }
             entry.report.changes = entry.changes.map(\.report)
         }
-        outcome.undone = forgotten.reversed().map(\.change.report)
         overlay = [:]
         for (_, change) in orderedChanges() where change.planned {
             if let resource = change.resource { overlay[Engine.key(resource, change.target)] = change.after }
         }
-        return outcome
     }
 
     /// Runs an input: catches a failed step to undo its changes, and lets the lock go afterwards.
@@ -195,7 +211,16 @@ extension Engine {
             let interruption = Interrupted.isPending ? Interrupted.pending() : nil
             _ = mend_interrupt_take()
             let errorsBefore = report.rollbackErrors.count
-            if !isPlanning, options.rollsBack { _ = rollBack([failed]) }
+            if isPlanning {
+                // Planned, a failed step's changes are forgotten as a run would undo them; its
+                // report keeps them, marked.
+                let shown = failed.report.changes
+                for change in shown { change.undone = true }
+                forget(Set(failed.changes.map(\.order)))
+                failed.report.changes = shown
+            } else if options.rollsBack {
+                _ = rollBack([failed])
+            }
             throw StepFailure(step: failed.report, rollbackErrors: Array(report.rollbackErrors[errorsBefore...]),
                               interruption: interruption)
         } catch let interrupted as Interrupted {
@@ -209,7 +234,9 @@ extension Engine {
     /// The step that holds the current input's changes outside any step, journalled when it
     /// first changes something; nil outside a session.
     func sessionEntry() throws -> StepEntry? {
-        guard let session else { return nil }
+        // While `:load` runs a file's top-level code the interpreter is not interactive: host
+        // changes and commands there are refused, as in a run.
+        guard let session, interpreter.isInteractive else { return nil }
         if let entry = session.inputEntry { return entry }
         let name = Engine.stepName(forInput: session.input)
         redactor.update(from: interpreter.resolvedParams)

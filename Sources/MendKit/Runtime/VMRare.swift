@@ -211,8 +211,10 @@ extension Interpreter {
             let savedTop = top
             top = sp
             defer { top = savedTop }
-            let module = try importModule(proto.source.imports[Int(k)], from: proto.module.file,
-                                          span: proto.spans[pc - 1])
+            // Relative to the file the import is written in: a REPL session's module has no file of
+            // its own, but a runbook loaded into it does.
+            let span = proto.spans[pc - 1]
+            let module = try importModule(proto.source.imports[Int(k)], from: span.file, span: span)
             sp.initialize(to: module)
             sp += 1
         case .param(let k):

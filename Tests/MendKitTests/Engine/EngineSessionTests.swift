@@ -60,6 +60,16 @@ struct EngineSessionTests {
         }
     }
 
+    @Test func anInputThatChangesNothingTakesNoLockAndWritesNoJournal() throws {
+        try withScratch { root in
+            try root.write("/etc/a", "1\n")
+            let s = Session(root)
+            try s.input("file.write(\"/etc/a\", \"1\\n\", mode: 0o644)")
+            #expect(s.engine.sessionChanges.isEmpty)
+            #expect(!root.exists("/state"))
+        }
+    }
+
     @Test func undoRestoresNewestFirstAndJournalsIt() throws {
         try withScratch { root in
             try root.write("/etc/a", "1\n")
@@ -145,6 +155,57 @@ struct EngineSessionTests {
                 #expect(failure.step.name == "again")
                 #expect(failure.step.error?.message == "no")
             }
+        }
+    }
+
+    @Test func inDryModeAFailedStepsPlannedChangesAreForgotten() throws {
+        try withScratch { root in
+            try root.write("/etc/a", "1\n")
+            let s = Session(root)
+            s.engine.setPlanning(true)
+            try s.input("file.write(\"/etc/a\", \"2\\n\")")
+            do {
+                try s.input("step \"breaks\" {\n  file.write(\"/etc/a\", \"3\\n\")\n  fail(\"boom\")\n}")
+                Issue.record("the step should fail")
+            } catch let failure as StepFailure {
+                #expect(failure.step.changes.map(\.undone) == [true])
+            }
+            #expect(try s.input("file.read(\"/etc/a\")").literal == "\"2\\n\"")
+            #expect(s.engine.sessionChanges.count == 1)
+        }
+    }
+
+    @Test func aChangeThatFailedBeforeTakingEffectIsNotWhatUndoUndoes() throws {
+        try withScratch { root in
+            try root.write("/etc/a", "1\n")
+            try root.write("/etc/plain", "a file, not a directory\n")
+            let s = Session(root)
+            try s.input("file.write(\"/etc/a\", \"2\\n\")")
+            try s.input("try { file.write(\"/etc/plain/x\", \"x\") } catch e { }")
+            let outcome = try s.engine.undo(all: false)
+            #expect(outcome.undone.map(\.summary) == ["file /etc/a: content changed"])
+            #expect(root.read("/etc/a") == "1\n")
+        }
+    }
+
+    @Test func undoSaysOnceThatACommandCannotBeUndone() throws {
+        try withScratch { root in
+            let s = Session(root)
+            try s.input("run(\"true\")")
+            #expect(try s.engine.undo(all: false).notUndone.count == 1)
+            let again = try s.engine.undo(all: true)
+            #expect(again.notUndone.isEmpty && again.undone.isEmpty)
+        }
+    }
+
+    @Test func anInputThatDoesNotCompileDeclaresNothing() throws {
+        try withScratch { root in
+            let s = Session(root, journalled: false)
+            #expect(throws: Diagnostics.self) { try s.input("fn g() { return later }") }
+            try s.input("let later = 1")
+            #expect(throws: Diagnostics.self) { try s.input("g()") }
+            try s.input("fn g() { return later + 1 }")
+            #expect(try s.input("g()").literal == "2")
         }
     }
 
