@@ -35,8 +35,8 @@ public struct Parser {
         return Program(file: file, statements: statements)
     }
 
-    /// True when `text` ends inside an open bracket, block or string, or after a trailing
-    /// operator: the REPL then asks for another line.
+    /// True when `text` ends inside an open bracket, block or string, after a trailing operator
+    /// or a `\`: the REPL then asks for another line.
     public static func isIncomplete(_ text: String) -> Bool {
         let file = SourceFile(name: "<input>", text: text)
         do {
@@ -46,7 +46,9 @@ public struct Parser {
             // A `"…"` string or `${` must end on its line: more lines cannot finish them.
             return error.items.contains {
                 let lineBound = $0.message.hasPrefix("unterminated string") || $0.message.hasPrefix("unterminated interpolation")
-                return !lineBound && ($0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated")
+                // A `\` ending the text continues it on the next line.
+                let continued = $0.message.contains("a '\\' outside a string") && $0.span.end >= file.bytes.count
+                return continued || !lineBound && ($0.span.start >= file.bytes.count || $0.message.hasPrefix("unterminated")
                     || $0.message.hasSuffix("found the end of the input"))
             }
         }

@@ -522,7 +522,7 @@ private let second = 1_000_000_000
 
     @Test(arguments: [
         "let x = [", "if a {", "let x = 1 +", "f(1,", "x.", "a and", "fn f(a) {\n  return a", "\"\"\"\nabc",
-        "let m = {", "step \"s\" {", "if a { } else", "let y =",
+        "let m = {", "step \"s\" {", "if a { } else", "let y =", "let z = 1 + \\",
     ])
     func incompleteInputAsksForMore(text: String) {
         #expect(Parser.isIncomplete(text))
