@@ -56,3 +56,18 @@ void mend_interrupt_arm_timeout(long long nanoseconds) {
     }
     setitimer(ITIMER_REAL, &timer, NULL);
 }
+
+static int mend_continued = 0;
+
+static void on_continue(int signo) {
+    (void)signo;
+    __atomic_store_n(&mend_continued, 1, __ATOMIC_RELAXED);
+}
+
+void mend_continued_install(void) {
+    set_handler(SIGCONT, on_continue);
+}
+
+int mend_continued_take(void) {
+    return __atomic_exchange_n(&mend_continued, 0, __ATOMIC_RELAXED);
+}

@@ -15,7 +15,7 @@
 
 /* Sets up readline once: the name for ~/.inputrc conditionals, no signal handlers, the
  * completion function. */
-static inline void mend_rl_setup(const char *name, rl_completion_func_t *complete) {
+static inline void mend_rl_setup(const char *name, rl_completion_func_t *complete, int prompts_on_stderr) {
     rl_readline_name = name;
     rl_catch_signals = 0;
     rl_catch_sigwinch = 1;
@@ -23,7 +23,8 @@ static inline void mend_rl_setup(const char *name, rl_completion_func_t *complet
     /* Words break at code punctuation; the completer computes its own start anyway. Not at
      * quotes: readline would append the quote that broke the word after a unique match. */
     rl_completer_word_break_characters = " \t\n`()[]{},;=+-*/%<>!&|#";
-    rl_outstream = stdout;
+    /* With standard output redirected, prompts and echo stay on the terminal. */
+    rl_outstream = prompts_on_stderr ? stderr : stdout;
 }
 
 /* Called at the start of each completion: never fall back to readline's file-name completion,
@@ -51,6 +52,14 @@ static inline void mend_rl_cancel_line(void) {
     rl_replace_line("", 0);
     rl_crlf();
     rl_callback_handler_remove();
+}
+
+/* After Ctrl-Z and `fg`: the shell left the terminal in its own mode; put readline's back and
+ * redraw the line being edited. */
+static inline void mend_rl_resume(void) {
+    rl_deprep_terminal();
+    rl_prep_terminal(1);
+    rl_forced_update_display();
 }
 
 /* The newest history entry, or NULL: consecutive duplicates are not added twice. */

@@ -99,6 +99,25 @@ struct ReplScriptTests {
         #expect(try readFile(dir.path + "/err") == "interrupted by SIG\(signal)\n")
     }
 
+    @Test func aSignalWhileAScriptWaitsForInputEndsItWithExit1() throws {
+        let dir = try TemporaryDirectory()
+        let d = shellQuote(dir.path)
+        let status = try system("""
+            mkfifo \(d)/fifo
+            \(shellQuote(MendBinary.path)) repl --state-dir \(d)/state <\(d)/fifo >\(d)/out 2>\(d)/err & pid=$!
+            exec 3>\(d)/fifo
+            echo 'print(1)' >&3
+            for i in $(seq 100); do [ -s \(d)/out ] && break; sleep 0.1; done
+            kill -TERM $pid
+            for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+            kill -9 $pid 2>/dev/null
+            wait $pid
+            """)
+        #expect(status == 1)
+        #expect(try readFile(dir.path + "/out") == "1\n")
+        #expect(try readFile(dir.path + "/err") == "interrupted by SIGTERM\n")
+    }
+
     @Test func invalidUTF8IsALocatedErrorNotARepairedString() throws {
         let dir = try TemporaryDirectory()
         let input = dir.path + "/input"
@@ -398,10 +417,33 @@ struct ReplScriptTests {
         let dir = try TemporaryDirectory()
         let root = try makeRoot(in: dir)
         try writeFile(dir.path + "/top.mend", "fn apply() { file.write(\"/etc/x\", \"1\") }\napply()\n")
-        let r = try repl(":load \(dir.path)/top.mend\n", ["--root", root], in: dir)
+        try writeFile(dir.path + "/command.mend", "run(\"touch\", \"\(dir.path)/ran-at-load\")\n")
+        let r = try repl(":load \(dir.path)/top.mend\n:load \(dir.path)/command.mend\n", ["--root", root], in: dir)
         #expect(r.status == 1)
         #expect(r.stderr.contains("changes the host: call it inside a step"), "\(r.stderr)")
+        #expect(r.stderr.contains("a command that may change the host runs inside a step"), "\(r.stderr)")
         #expect(access(root + "/etc/x", F_OK) != 0)
+        #expect(access(dir.path + "/ran-at-load", F_OK) != 0)
+    }
+
+    @Test func aLoadedFileImportsRelativeToItself() throws {
+        let dir = try TemporaryDirectory()
+        #expect(try system("mkdir -p \(shellQuote(dir.path))/sub") == 0)
+        try writeFile(dir.path + "/sub/lib.mend", "fn triple(x) { return x * 3 }\n")
+        try writeFile(dir.path + "/sub/main.mend", "import \"./lib.mend\" as lib\nlet nine = lib.triple(3)\n")
+        let r = try repl(":load \(dir.path)/sub/main.mend\nnine\n", in: dir)
+        #expect(r.stdout == "9\n", "\(r.stderr)")
+        #expect(r.status == 0)
+    }
+
+    @Test func secretsInStepNamesStayMasked() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/book.mend", "secret param token = \"x\"\nstep \"use ${token}\" { }\n")
+        let r = try repl(":load \(dir.path)/book.mend token=hunter2\n:steps\n:step use hunter\n:step use ••••\n", in: dir)
+        #expect(r.stdout == "1. use ••••\n")
+        #expect(r.stderr.contains("no step \"use hunter\""), "\(r.stderr)")
+        #expect(r.stderr.contains("use ••••  ok"), "\(r.stderr)")
+        #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"))
     }
 
     @Test func aFileGivenOnTheCommandLineIsLoadedFirst() throws {

@@ -32,6 +32,12 @@ final class TerminalSession {
         _ = try system("tmux -S \(shellQuote(socket)) send-keys -t mend -l \(shellQuote(text))")
     }
 
+    /// Pastes `text` as a terminal does with bracketed paste on.
+    func paste(_ text: String) throws {
+        _ = try system("tmux -S \(shellQuote(socket)) set-buffer -- \(shellQuote(text))")
+        _ = try system("tmux -S \(shellQuote(socket)) paste-buffer -p -t mend")
+    }
+
     /// Types a line and presses Enter.
     func enter(_ line: String) throws {
         try type(line)
@@ -203,6 +209,60 @@ struct ReplTerminalTests {
         try t.waitForLine("2")
         try t.press("C-d")
         try t.waitForLine("EXIT=0")
+    }
+
+    @Test func aPastedBlockRunsLineByLine() throws {
+        let t = try start()
+        // As readline does with a bracketed paste: the block waits for Enter, then runs line by line.
+        try t.paste("let pasted = 20\nlet more = pasted + 1\nmore * 2")
+        try t.press("Enter")
+        try t.waitForLine("42")
+        try t.enter("more")
+        try t.waitForLine("21")
+        #expect(try !t.screen().contains("error"))
+    }
+
+    @Test func withStandardOutputRedirectedPromptsStayOnTheTerminal() throws {
+        let t = try TerminalSession { dir in
+            "env MEND_HISTORY= \(shellQuote(MendBinary.path)) repl --state-dir \(shellQuote(dir + "/state")) >\(shellQuote(dir + "/out"))"
+        }
+        try t.waitFor("the first prompt") { $0.contains("mend>") }
+        try t.enter("6 * 7")
+        try t.waitForLine("mend> 6 * 7")
+        try t.press("C-d")
+        try t.waitForLine("EXIT=0")
+        #expect(try readFile(t.directory.path + "/out") == "42\n")
+    }
+
+    @Test func anOldHistoryFileIsMadePrivate() throws {
+        let dir = try TemporaryDirectory()
+        let history = dir.path + "/history"
+        try writeFile(history, "let old = 1\n")
+        #expect(chmod(history, 0o644) == 0)
+        let t = try start(history: history)
+        try t.press("Up")
+        try t.waitForLine("mend> let old = 1")
+        var info = stat()
+        #expect(stat(history, &info) == 0 && info.st_mode & 0o777 == 0o600)
+    }
+
+    @Test func lineEditingWorksAgainAfterCtrlZAndFg() throws {
+        let t = try TerminalSession { dir in "env PS1='$ ' bash --norc --noprofile" }
+        try t.waitFor("the shell") { $0.contains("$") }
+        try t.enter("MEND_HISTORY= \(shellQuote(MendBinary.path)) repl --state-dir \(shellQuote(t.directory.path + "/state"))")
+        try t.waitFor("the first prompt") { $0.contains("mend>") }
+        try t.type("1 + ")
+        try t.press("C-z")
+        try t.waitFor("the stopped job") { $0.contains("Stopped") }
+        try t.enter("fg")
+        try t.waitForLine("mend> 1 +")
+        // Editing keys work again: Left moves back over the typed 2 before the 4 goes in.
+        try t.type("2")
+        try t.press("Left")
+        try t.type("4")
+        try t.waitForLine("mend> 1 + 42")
+        try t.press("Enter")
+        try t.waitForLine("43")
     }
 
     @Test func theDryPromptShowsThatNothingChanges() throws {

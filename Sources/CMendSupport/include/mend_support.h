@@ -41,4 +41,9 @@ void mend_interrupt_uninstall(void);
 /* Sets MEND_INTERRUPT_TIMEOUT after `nanoseconds` (a one-shot real-time timer); 0 disarms it. */
 void mend_interrupt_arm_timeout(long long nanoseconds);
 
+/* The REPL's line editor: SIGCONT (after Ctrl-Z and `fg`) sets a flag, so the terminal can be
+   put back into line-editing mode; returns and clears it. */
+void mend_continued_install(void);
+int mend_continued_take(void);
+
 #endif

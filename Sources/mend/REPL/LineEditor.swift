@@ -29,18 +29,27 @@ final class LineEditor: LineReader {
     private let historyPath: String?
     private let historyLimit: Int32
     private var received: LineInput?
+    /// The further lines of a pasted block (readline hands a bracketed paste over as one line).
+    private var pasted: [String] = []
+    /// With standard output redirected, prompts and echo go to the terminal on standard error.
+    private let promptsOnStderr = isatty(1) == 0
 
     /// `historyPath` nil keeps no history file; the file is created mode 0600 (typed lines may
     /// hold secrets) and trimmed to `historyLimit` lines.
     init(historyPath: String?, historyLimit: Int = 1000) {
         self.historyPath = historyPath
         self.historyLimit = Int32(historyLimit)
-        mend_rl_setup(LineEditor.name, LineEditor.completionFunction)
+        mend_rl_setup(LineEditor.name, LineEditor.completionFunction, promptsOnStderr ? 1 : 0)
+        mend_continued_install()
         using_history()
         stifle_history(self.historyLimit)
         if let historyPath {
             let fd = open(historyPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            if fd >= 0 { Glibc.close(fd) }
+            if fd >= 0 {
+                // Also an older file: typed lines may hold secrets.
+                fchmod(fd, 0o600)
+                Glibc.close(fd)
+            }
             read_history(historyPath)
         }
     }
@@ -51,6 +60,7 @@ final class LineEditor: LineReader {
     }
 
     func read(prompt: String) -> LineInput {
+        if !pasted.isEmpty { return .line(pasted.removeFirst()) }
         received = nil
         LineEditor.active = self
         defer { LineEditor.active = nil }
@@ -62,10 +72,11 @@ final class LineEditor: LineReader {
                 return .interrupted
             case MEND_INTERRUPT_SIGTERM:
                 rl_callback_handler_remove()
-                return .end
+                return .signal("SIGTERM")
             default:
                 break
             }
+            if mend_continued_take() != 0 { mend_rl_resume() }
             var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             // The timeout only bounds how long a signal that landed between the check above and
             // poll(2) waits to be seen.
@@ -97,12 +108,16 @@ final class LineEditor: LineReader {
         guard let editor = LineEditor.active else { return }
         guard let line else {
             // Ctrl-D on an empty line: end the prompt's line as a shell does.
-            Console.write("\n")
+            if editor.promptsOnStderr { Console.error("") } else { Console.write("\n") }
             editor.received = .end
             return
         }
-        editor.received = .line(String(decoding: UnsafeRawBufferPointer(start: line, count: strlen(line)), as: UTF8.self))
+        let text = String(decoding: UnsafeRawBufferPointer(start: line, count: strlen(line)), as: UTF8.self)
         free(line)
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        if lines.count > 1, lines.last == "" { lines.removeLast() }
+        editor.received = .line(lines.first ?? "")
+        editor.pasted = Array(lines.dropFirst())
     }
 
     private static let completionFunction: @convention(c) (UnsafePointer<CChar>?, Int32, Int32)

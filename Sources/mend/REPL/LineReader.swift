@@ -10,8 +10,10 @@ enum LineInput: Equatable {
     case line(String)
     /// Ctrl-C at the prompt: the input being typed is dropped.
     case interrupted
-    /// Ctrl-D, the end of standard input, or SIGTERM.
+    /// Ctrl-D, or the end of standard input.
     case end
+    /// A signal that ends the session (SIGTERM; SIGINT too in a script), by name.
+    case signal(String)
     /// A line that is not UTF-8, from a script (by its line number).
     case invalid(line: Int)
 }
@@ -28,15 +30,25 @@ protocol LineReader: AnyObject {
 /// `mend repl < script` and pipelines work.
 final class PlainReader: LineReader {
     private var buffer: [UInt8] = []
+    /// Where the next line starts in `buffer`, and how far it is known to hold no newline: each
+    /// byte is looked at once however long the lines.
+    private var start = 0
+    private var scanned = 0
     private var atEnd = false
     private var lineNumber = 0
 
     func read(prompt: String) -> LineInput {
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
+            if let newline = buffer[scanned...].firstIndex(of: 0x0A) {
                 return take(upTo: newline, dropping: 1)
             }
-            if atEnd { return buffer.isEmpty ? .end : take(upTo: buffer.count, dropping: 0) }
+            scanned = buffer.count
+            if atEnd { return start == buffer.count ? .end : take(upTo: buffer.count, dropping: 0) }
+            if start > 0 {
+                buffer.removeFirst(start)
+                scanned -= start
+                start = 0
+            }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
             if n > 0 {
@@ -45,7 +57,11 @@ final class PlainReader: LineReader {
                 atEnd = true
             } else if errno == EINTR {
                 // SIGINT or SIGTERM while waiting for input ends a script.
-                if Int(mend_interrupt_take()) != MEND_INTERRUPT_NONE { return .end }
+                switch Int(mend_interrupt_take()) {
+                case MEND_INTERRUPT_SIGINT: return .signal("SIGINT")
+                case MEND_INTERRUPT_SIGTERM: return .signal("SIGTERM")
+                default: break
+                }
             } else {
                 atEnd = true
             }
@@ -55,8 +71,9 @@ final class PlainReader: LineReader {
     func remember(_ line: String) {}
 
     private func take(upTo end: Int, dropping separator: Int) -> LineInput {
-        var bytes = Array(buffer[..<end])
-        buffer.removeFirst(end + separator)
+        var bytes = Array(buffer[start..<end])
+        start = end + separator
+        scanned = start
         lineNumber += 1
         if bytes.last == 0x0D { bytes.removeLast() }
         guard let text = String(validating: bytes, as: UTF8.self) else { return .invalid(line: lineNumber) }

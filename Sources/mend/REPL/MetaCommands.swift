@@ -178,9 +178,12 @@ enum MetaCommands {
             repl.fail("no runbook loaded (:load FILE)")
             return
         }
+        // Names as :steps shows them (secrets masked), so completion and suggestions never reveal one.
+        let shown = loaded.steps.map { repl.redacted($0.name) }
         let byNumber = Int(name).flatMap { $0 >= 1 && $0 <= loaded.steps.count ? loaded.steps[$0 - 1] : nil }
-        guard let step = byNumber ?? loaded.steps.first(where: { $0.name == name }) else {
-            repl.fail("no step \"\(name)\" in \(loaded.path)" + Suggest.hint(for: name, in: loaded.steps.map(\.name))
+        let byName = shown.firstIndex(of: name).map { loaded.steps[$0] } ?? loaded.steps.first { $0.name == name }
+        guard let step = byNumber ?? byName else {
+            repl.fail("no step \"\(repl.redacted(name))\" in \(loaded.path)" + Suggest.hint(for: name, in: shown)
                       + " (:steps lists them)")
             return
         }

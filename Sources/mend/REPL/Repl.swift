@@ -63,6 +63,9 @@ final class Repl: EngineObserver {
             switch input {
             case .end:
                 return exitCode
+            case .signal(let name):
+                stop(by: name)
+                return exitCode
             case .interrupted:
                 continue
             case .invalid(let line):
@@ -85,33 +88,45 @@ final class Repl: EngineObserver {
 
     /// What Tab completion sees: the session's names and values, the loaded steps.
     func completionScope() -> Completer.Scope {
+        // Step names as the REPL shows them: a secret in one must not reach the line, or the history.
         Completer.Scope(names: module.scope.names, value: { [module] in module.value(of: $0) },
-                        steps: loaded?.steps.map(\.name) ?? [])
+                        steps: loaded?.steps.map { redacted($0.name) } ?? [])
     }
 
-    private var exitCode: Int32 { !isTerminal && anyFailed ? ExitStatus.failed : ExitStatus.success }
+    /// 1 when a signal ended the session or an input of a script failed.
+    private var exitCode: Int32 { stopped || (!isTerminal && anyFailed) ? ExitStatus.failed : ExitStatus.success }
 
     /// The whole input: more lines while the text is incomplete. Nil when Ctrl-C dropped it.
     private func continuation(of first: String) -> (text: String, ended: Bool)? {
-        var text = first
-        while Parser.isIncomplete(text) {
+        var input = PendingInput()
+        input.append(first)
+        while !input.isComplete {
             switch reader.read(prompt: "...   ") {
             case .line(let more):
                 linesRead += 1
                 reader.remember(more)
-                text += "\n" + more
+                input.append(more)
             case .interrupted:
                 return nil
             case .end:
                 // Run what there is: its error says what is missing.
-                return (text, true)
+                return (input.text, true)
+            case .signal(let name):
+                stop(by: name)
+                return nil
             case .invalid(let line):
                 linesRead += 1
                 fail("error: line \(line) of the input is not valid UTF-8")
                 return nil
             }
         }
-        return (text, false)
+        return (input.text, false)
+    }
+
+    /// A signal ended the session while it waited for input.
+    private func stop(by signal: String) {
+        fail((isTerminal ? "\n" : "") + "interrupted by \(signal)")
+        stopped = true
     }
 
     private func evaluate(_ source: (text: String, ended: Bool), firstLine: Int) {
@@ -158,8 +173,14 @@ final class Repl: EngineObserver {
     /// Changes made outside steps (the step lines list those inside).
     private func showChanges(_ changes: [SessionChange]) {
         for change in changes where !shownChanges.contains(ObjectIdentifier(change.change)) {
-            let verb = change.planned ? "would change" : change.change.applied ? "changed" : "not made"
-            Console.error("\(verb): \(change.change.summary)")
+            let report = change.change
+            if change.planned {
+                Console.error("would change: \(report.summary)")
+            } else if report.applied {
+                Console.error("changed: \(report.summary)")
+            } else {
+                Console.error("failed: " + (report.kind == "run" ? "run \(report.target)" : report.summary))
+            }
         }
         shownChanges = []
     }
@@ -176,7 +197,11 @@ final class Repl: EngineObserver {
         case let s as StepFailure:
             var text = "step \"\(s.step.name)\" failed"
             let undone = s.step.changes.filter(\.undone).count
-            if undone > 0 { text += "; its \(undone == 1 ? "change was" : "\(undone) changes were") undone" }
+            if undone > 0 {
+                let what = engine.isPlanning ? ("planned change was", "planned changes were", "forgotten")
+                    : ("change was", "changes were", "undone")
+                text += "; its \(undone == 1 ? what.0 : "\(undone) \(what.1)") \(what.2)"
+            }
             for e in s.rollbackErrors { text += "\ncould not undo \(e.target): \(e.message)" }
             fail((s.step.error?.rendered ?? "") + text)
         case let i as Interrupted:

@@ -17,7 +17,7 @@ struct ReplCommand: ParsableCommand {
 
         With standard input not a terminal it reads statements without prompts or banner, so it can be \
         scripted: `printf 'let a = 2\\nprint(a * 3)\\n' | mend repl` prints 6. Exit codes: 0 · 1 an input \
-        failed (scripted only) · 64 usage error.
+        failed (scripted only), or a signal ended the session · 64 usage error.
         """
     )
 
