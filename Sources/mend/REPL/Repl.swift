@@ -44,8 +44,9 @@ final class Repl: EngineObserver {
                                  prompt: { Console.error($0, newline: false) })
     }
 
-    /// Reads and runs inputs until `:quit`, Ctrl-D or the end of the input, after loading
-    /// `file`. Returns the exit code: 1 when a script had a failing input, else 0.
+    /// Reads and runs inputs until `:quit`, Ctrl-D, the end of the input or a signal, after
+    /// loading `file`. Returns the exit code: 1 when a signal ended the session or a script had a
+    /// failing input, else 0.
     func run(loading file: String?) -> Int32 {
         engine.observer = self
         engine.beginSession()
