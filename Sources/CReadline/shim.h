@@ -15,11 +15,13 @@
 
 /* Sets up readline once: the name for ~/.inputrc conditionals, no signal handlers, the
  * completion function. */
-static inline void mend_rl_setup(const char *name, rl_completion_func_t *complete, int prompts_on_stderr) {
+static inline void mend_rl_setup(const char *name, rl_completion_func_t *complete, rl_compdisp_func_t *display,
+                                 int prompts_on_stderr) {
     rl_readline_name = name;
     rl_catch_signals = 0;
     rl_catch_sigwinch = 1;
     rl_attempted_completion_function = complete;
+    rl_completion_display_matches_hook = display;
     /* Words break at code punctuation; the completer computes its own start anyway. Not at
      * quotes: readline would append the quote that broke the word after a unique match. */
     rl_completer_word_break_characters = " \t\n`()[]{},;=+-*/%<>!&|#";
@@ -52,6 +54,12 @@ static inline void mend_rl_cancel_line(void) {
     rl_replace_line("", 0);
     rl_crlf();
     rl_callback_handler_remove();
+}
+
+/* Lists candidates below the line (shortened by the caller), then redraws the prompt and line. */
+static inline void mend_rl_display_matches(char **matches, int count, int longest) {
+    rl_display_match_list(matches, count, longest);
+    rl_forced_update_display();
 }
 
 /* After Ctrl-Z and `fg`: the shell left the terminal in its own mode; put readline's back and

@@ -123,6 +123,17 @@ struct ReplTerminalTests {
         try t.waitForLine(somaxconn)
     }
 
+    @Test func severalCandidatesAreListedByTheirLastPart() throws {
+        let t = try start()
+        try t.type("sysctl.")
+        try t.press("Tab", "Tab")
+        let listing = try t.waitFor("the sysctl builtins listed") { $0.contains("persisted") }
+        let line = listing.split(separator: "\n").first { $0.contains("persisted") }.map(String.init) ?? ""
+        #expect(line.split(separator: " ") == ["get", "list", "persisted", "set"], "\(listing)")
+        // The line being edited is drawn again below the list.
+        try t.waitFor("the line redrawn") { $0.hasSuffix("mend> sysctl.") }
+    }
+
     @Test func tabCompletesVariablesMembersAndMetaCommands() throws {
         let t = try start()
         try t.enter("let limits = {nofile: 65536, nproc: 4096}")

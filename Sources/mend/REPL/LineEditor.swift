@@ -39,7 +39,7 @@ final class LineEditor: LineReader {
     init(historyPath: String?, historyLimit: Int = 1000) {
         self.historyPath = historyPath
         self.historyLimit = Int32(historyLimit)
-        mend_rl_setup(LineEditor.name, LineEditor.completionFunction, promptsOnStderr ? 1 : 0)
+        mend_rl_setup(LineEditor.name, LineEditor.completionFunction, LineEditor.displayFunction, promptsOnStderr ? 1 : 0)
         mend_continued_install()
         using_history()
         stifle_history(self.historyLimit)
@@ -130,6 +130,34 @@ final class LineEditor: LineReader {
         let matches = LineEditor.readlineMatches(completion, line: line, wordStart: Int(start), point: point)
         if matches.count == 1, completion.appendsSpace { mend_rl_completion_append_space() }
         return LineEditor.cArray(matches)
+    }
+
+    /// Lists several candidates by their last part (`get  list  set`, not `sysctl.get  sysctl.list …`):
+    /// readline's word may start before the member, key component or file name being completed.
+    private static let displayFunction: @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int32, Int32)
+        -> Void = { matches, count, _ in
+        guard let matches, count > 0 else { return }
+        var shown: [[UInt8]] = []
+        for k in 1...Int(count) {
+            guard let match = matches[k] else { continue }
+            shown.append(lastPart(Array(UnsafeRawBufferPointer(start: match, count: strlen(match)))))
+        }
+        let longest = shown.map { String(decoding: $0, as: UTF8.self).count }.max() ?? 0
+        guard let array = cArray([[]] + shown) else { return }
+        defer {
+            for k in 0...shown.count { free(array[k]) }
+            free(array)
+        }
+        mend_rl_display_matches(array, Int32(shown.count), Int32(longest))
+    }
+
+    /// What follows the last `.`, `/` or `"` of a candidate, keeping a trailing separator
+    /// (`net.core.` → `core.`); the whole candidate when that would leave nothing.
+    static func lastPart(_ candidate: [UInt8]) -> [UInt8] {
+        let separators: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "\""), UInt8(ascii: "'")]
+        let body = candidate.last.map(separators.contains) == true ? candidate.dropLast() : candidate[...]
+        guard let cut = body.lastIndex(where: separators.contains), cut + 1 < candidate.count else { return candidate }
+        return Array(candidate[(cut + 1)...])
     }
 
     /// Readline replaces its own word (from `wordStart`); the completer's candidates replace the
