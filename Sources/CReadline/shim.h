@@ -27,6 +27,11 @@ static inline void mend_rl_setup(const char *name, rl_completion_func_t *complet
     rl_completer_word_break_characters = " \t\n`()[]{},;=+-*/%<>!&|#";
     /* With standard output redirected, prompts and echo stay on the terminal. */
     rl_outstream = prompts_on_stderr ? stderr : stdout;
+    /* A multi-line input is one history entry: timestamp lines (`#1764000000`, as bash writes them)
+     * in the file mark where each entry starts, and readline reads such a file entry by entry (a
+     * file without them, line by line). */
+    history_comment_char = '#';
+    history_write_timestamps = 1;
 }
 
 /* Called at the start of each completion: never fall back to readline's file-name completion,

@@ -186,6 +186,28 @@ struct ReplTerminalTests {
         try second.waitForLine("42")
     }
 
+    @Test func aMultiLineInputComesBackWholeWithUp() throws {
+        let dir = try TemporaryDirectory()
+        let history = dir.path + "/history"
+        do {
+            let first = try start(history: history)
+            try first.enter("fn cube(x) {")
+            try first.enter("return x * x * x")
+            try first.enter("}")
+            try first.enter("let after = 1")
+            try first.waitForLine("mend>")
+            try first.press("C-d")
+            try first.waitForLine("EXIT=0")
+        }
+        let second = try start(history: history)
+        try second.press("Up", "Up")
+        try second.waitForLine("mend> fn cube(x) {")
+        try second.waitForLine("return x * x * x")
+        try second.press("Enter")
+        try second.enter("cube(3)")
+        try second.waitForLine("27")
+    }
+
     @Test func theHistoryFileIsBounded() throws {
         let dir = try TemporaryDirectory()
         let history = dir.path + "/history"
@@ -195,10 +217,11 @@ struct ReplTerminalTests {
         try t.waitForLine("mend>")
         try t.press("C-d")
         try t.waitForLine("EXIT=0")
-        let lines = try readFile(history).split(separator: "\n")
-        #expect(lines.count == 1000)
-        #expect(lines.last == "let fresh = 1")
-        #expect(lines.first == "old line 502")
+        // Entries, not counting the timestamp lines that mark where each new one starts.
+        let entries = try readFile(history).split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(entries.count == 1000)
+        #expect(entries.last == "let fresh = 1")
+        #expect(entries.first == "old line 502")
     }
 
     @Test func ctrlCDropsTheInputAndCtrlDLeaves() throws {

@@ -35,7 +35,7 @@ final class LineEditor: LineReader {
     private let promptsOnStderr = isatty(1) == 0
 
     /// `historyPath` nil keeps no history file; the file is created mode 0600 (typed lines may
-    /// hold secrets) and trimmed to `historyLimit` lines.
+    /// hold secrets) and keeps the last `historyLimit` inputs.
     init(historyPath: String?, historyLimit: Int = 1000) {
         self.historyPath = historyPath
         self.historyLimit = Int32(historyLimit)
@@ -54,9 +54,10 @@ final class LineEditor: LineReader {
         }
     }
 
-    /// Trims the history file to its limit.
+    /// Writes the history back, its last `historyLimit` entries: each input was appended as it was
+    /// entered (nothing is lost if the session dies), this bounds the file.
     func close() {
-        if let historyPath { history_truncate_file(historyPath, historyLimit) }
+        if let historyPath { write_history(historyPath) }
     }
 
     func read(prompt: String) -> LineInput {
@@ -91,11 +92,11 @@ final class LineEditor: LineReader {
         return received ?? .end
     }
 
-    func remember(_ line: String) {
-        // Like a shell's ignorespace: a line typed with a leading space stays out of the history.
-        guard !line.allSatisfy(\.isWhitespace), line.first != " " else { return }
-        if let last = mend_rl_last_history(), String(cString: last) == line { return }
-        add_history(line)
+    func remember(_ input: String) {
+        // Like a shell's ignorespace: an input typed with a leading space stays out of the history.
+        guard !input.allSatisfy(\.isWhitespace), input.first != " " else { return }
+        if let last = mend_rl_last_history(), String(cString: last) == input { return }
+        add_history(input)
         if let historyPath { append_history(1, historyPath) }
     }
 

@@ -22,8 +22,8 @@ enum LineInput: Equatable {
 protocol LineReader: AnyObject {
     /// Reads a line, showing `prompt` when the reader shows prompts.
     func read(prompt: String) -> LineInput
-    /// Keeps an entered line in the history, when the reader has one.
-    func remember(_ line: String)
+    /// Keeps an entered input (its lines joined by newlines) in the history, when the reader has one.
+    func remember(_ input: String)
 }
 
 /// Reads standard input when it is not a terminal: no prompts, no echo, no history, so
@@ -68,7 +68,7 @@ final class PlainReader: LineReader {
         }
     }
 
-    func remember(_ line: String) {}
+    func remember(_ input: String) {}
 
     private func take(upTo end: Int, dropping separator: Int) -> LineInput {
         var bytes = Array(buffer[start..<end])

@@ -75,12 +75,13 @@ final class Repl: EngineObserver {
             case .line(let text):
                 linesRead += 1
                 let firstLine = linesRead
-                reader.remember(text)
                 if MetaCommands.isMetaCommand(text) {
+                    reader.remember(text)
                     if !MetaCommands.run(text, in: self) || stopped { return exitCode }
                     continue
                 }
                 guard let source = continuation(of: text) else { continue }
+                reader.remember(source.text)
                 evaluate(source, firstLine: firstLine)
                 if source.ended || stopped { return exitCode }
             }
@@ -105,7 +106,6 @@ final class Repl: EngineObserver {
             switch reader.read(prompt: "...   ") {
             case .line(let more):
                 linesRead += 1
-                reader.remember(more)
                 input.append(more)
             case .interrupted:
                 return nil
