@@ -89,16 +89,24 @@ public struct Completer: Sendable {
         var argumentStart = space
         while argumentStart < line.count, Completer.isSpace(line[argumentStart]) { argumentStart += 1 }
         let typed = text(line[argumentStart...])
+        // Where the word being typed starts: meta commands other than :step take words.
+        let wordStart = (line[argumentStart...].lastIndex(where: Completer.isSpace) ?? argumentStart - 1) + 1
+        let word = text(line[wordStart...])
+        let isFirstWord = wordStart == argumentStart
         switch argument(of: text(line[colon..<space])) {
         case nil, .none?:
             return Completion(start: argumentStart, candidates: [])
         case .choices(let choices)?:
-            return .matching(choices, prefix: typed, start: argumentStart)
+            return .matching(choices, prefix: word, start: wordStart)
         case .builtinName?:
-            return builtinNames(typed, start: argumentStart)
+            return isFirstWord ? builtinNames(typed, start: argumentStart) : Completion(start: line.count, candidates: [])
         case .path?:
-            // :load reads the operator's own files, whatever `--root` says.
-            return Completer.paths(typed, start: argumentStart, base: Completer.currentDirectory(), on: Host())
+            // :load reads the operator's own files, whatever `--root` says; its further words are
+            // NAME=VALUE, and it splits at spaces, so a name with one cannot be loaded.
+            guard isFirstWord else { return Completion(start: line.count, candidates: []) }
+            var completion = Completer.paths(typed, start: argumentStart, base: Completer.currentDirectory(), on: Host())
+            completion.candidates.removeAll { $0.contains(" ") || $0.contains("\t") }
+            return completion
         case .stepName?:
             return .matching(scope.steps, prefix: typed, start: argumentStart)
         }
@@ -136,15 +144,17 @@ public struct Completer: Sendable {
         let start = identifierStart(line, before: line.count)
         let partial = line[start...]
         if let first = partial.first, isDigit(first) { return nil }
+        // Right after a character no identifier holds (`sysć`): nothing, not every name.
+        if partial.isEmpty, let last = line.last, last >= 0x80 { return nil }
         var path: [String] = []
         var end = start
         while end > 0, line[end - 1] == UInt8(ascii: ".") {
             let componentStart = identifierStart(line, before: end - 1)
             guard componentStart < end - 1, !isDigit(line[componentStart]) else { return nil }
-            path.insert(text(line[componentStart..<(end - 1)]), at: 0)
+            path.append(text(line[componentStart..<(end - 1)]))
             end = componentStart
         }
-        return (path, text(partial), start)
+        return (path.reversed(), text(partial), start)
     }
 
     private func topLevelNames(_ scope: Scope) -> [String] {

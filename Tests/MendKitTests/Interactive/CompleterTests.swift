@@ -6,7 +6,7 @@ import Testing
 @Suite struct CompleterTests {
     private let registry = Registry.standard()
     private let metaCommands: [(name: String, argument: Completer.Argument)] = [
-        (":help", .builtinName), (":dry", .choices(["on", "off"])), (":changes", .none), (":undo", .choices(["all"])),
+        (":help", .builtinName), (":dry", .choices(["on", "off"])), (":changes", .none), (":undo", .choices(["all", "force"])),
         (":load", .path), (":steps", .none), (":step", .stepName), (":quit", .none),
     ]
 
@@ -219,6 +219,9 @@ import Testing
         #expect(complete(":help string.spl").candidates == ["split"])
         #expect(complete(":help spl").candidates == ["split"])
         #expect(complete(":help nosuch.").candidates.isEmpty)
+        // Each word completes on its own: `:undo [all] [force]`.
+        #expect(complete(":undo all f") == Completion(start: 10, candidates: ["force"]))
+        #expect(complete(":help sysctl.get s").candidates.isEmpty)
     }
 
     @Test func stepNamesMayHoldSpaces() {
@@ -235,10 +238,20 @@ import Testing
             let typed = ":load \(dir.path)/runbooks/no"
             #expect(complete(typed) == Completion(start: typed.utf8.count - 2, candidates: ["node.mend", "notes.txt"]))
             #expect(complete(":load \(dir.path)/r").candidates == ["runbooks/"])
+            // :load splits its words at spaces: a name with one cannot be loaded, and the words
+            // after the file are NAME=VALUE.
+            try dir.write("runbooks/no space.mend", "")
+            #expect(complete(typed).candidates == ["node.mend", "notes.txt"])
+            #expect(complete(":load \(dir.path)/runbooks/node.mend \(dir.path)/r").candidates.isEmpty)
         }
     }
 
     // MARK: robustness
+
+    @Test func aCharacterNoIdentifierHoldsCompletesNothing() {
+        #expect(complete("sysć").candidates.isEmpty)
+        #expect(complete("let m = 1\nm.ü").candidates.isEmpty)
+    }
 
     @Test func anyInputCompletesWithoutCrashing() throws {
         let inputs = ["", " ", ".", "..", ":", ": ", "\"", "'", "\"\"\"", "'''", "\"${", "\"${\"", "\"${\"${", "}", "}}}", "\\",
