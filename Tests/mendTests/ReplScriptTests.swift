@@ -446,6 +446,20 @@ struct ReplScriptTests {
         #expect(!r.stdout.contains("hunter2") && !r.stderr.contains("hunter2"))
     }
 
+    @Test func aSecretInATableIsMaskedBeforeTheColumnsAreLaidOut() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/book.mend", "secret param token = \"x\"\n")
+        let r = try repl(":load \(dir.path)/book.mend\n[{name: token, n: 1}, {name: \"abcdefghij\", n: 22}]\n",
+                         ["--param", "token=a-much-longer-secret"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n")
+        #expect(rows.count == 4)
+        #expect(rows.contains { $0.hasPrefix("••••") })
+        // The number column is right-aligned: every row ends where the widest does.
+        #expect(Set(rows.map(\.count)).count == 1, "\(r.stdout)")
+        #expect(!r.stdout.contains("secret"))
+    }
+
     @Test func aFileGivenOnTheCommandLineIsLoadedFirst() throws {
         let dir = try TemporaryDirectory()
         try writeFile(dir.path + "/lib.mend", "fn double(x) { return x * 2 }\n")

@@ -31,6 +31,38 @@ public final class Redactor {
         return result
     }
 
+    /// A copy of `value` with the secrets in its strings (and string keys) masked, for output laid
+    /// out from the value itself (the REPL's tables pad by the masked text). Shared and cyclic parts
+    /// stay shared; past the literal form's depth limit, where it prints `…`, values are kept.
+    public func redact(_ value: Value) -> Value {
+        guard !secrets.isEmpty else { return value }
+        var copies: [ObjectIdentifier: Value] = [:]
+        func copy(_ value: Value, depth: Int) -> Value {
+            switch value {
+            case .string(let s):
+                return .string(redact(s))
+            case .list(let list) where depth < Printer.maxDepth:
+                if let done = copies[ObjectIdentifier(list)] { return done }
+                let new = ListRef()
+                copies[ObjectIdentifier(list)] = .list(new)
+                new.items = list.items.map { copy($0, depth: depth + 1) }
+                return .list(new)
+            case .map(let map) where depth < Printer.maxDepth:
+                if let done = copies[ObjectIdentifier(map)] { return done }
+                let new = MapRef()
+                copies[ObjectIdentifier(map)] = .map(new)
+                for (key, item) in map.entries {
+                    let newKey: MapKey = if case .string(let s) = key { .string(redact(s)) } else { key }
+                    new.entries[newKey] = copy(item, depth: depth + 1)
+                }
+                return .map(new)
+            default:
+                return value
+            }
+        }
+        return copy(value, depth: 0)
+    }
+
     public func redact(_ json: JSON) -> JSON {
         guard !secrets.isEmpty else { return json }
         switch json {

@@ -22,6 +22,9 @@ final class LineEditor: LineReader {
 
     /// The editor readline's C callbacks reach; set while `read` runs, on the main thread only.
     nonisolated(unsafe) private static var active: LineEditor?
+    /// Bytes of readline's word in front of the completer's candidates, at the last Tab: the
+    /// candidate list leaves them out.
+    nonisolated(unsafe) private static var sharedPrefix = 0
     nonisolated(unsafe) private static let name = strdup("mend")
 
     /// What Tab offers for the text before the cursor.
@@ -115,7 +118,8 @@ final class LineEditor: LineReader {
         }
         let text = String(decoding: UnsafeRawBufferPointer(start: line, count: strlen(line)), as: UTF8.self)
         free(line)
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(String.init)
+        // Lines as the lexer sees them: a form feed or U+2028 typed in a line does not end it.
+        var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }.map(String.init)
         if lines.count > 1, lines.last == "" { lines.removeLast() }
         editor.received = .line(lines.first ?? "")
         editor.pasted = Array(lines.dropFirst())
@@ -129,19 +133,22 @@ final class LineEditor: LineReader {
         let point = min(Int(end), line.count)
         let completion = editor.complete(String(decoding: line[..<point], as: UTF8.self))
         let matches = LineEditor.readlineMatches(completion, line: line, wordStart: Int(start), point: point)
+        LineEditor.sharedPrefix = max(0, min(completion.start, point) - Int(start))
         if matches.count == 1, completion.appendsSpace { mend_rl_completion_append_space() }
         return LineEditor.cArray(matches)
     }
 
-    /// Lists several candidates by their last part (`get  list  set`, not `sysctl.get  sysctl.list …`):
-    /// readline's word may start before the member, key component or file name being completed.
+    /// Lists several candidates as the completer gave them (`get  list  set`, not `sysctl.get
+    /// sysctl.list …`): readline's word may start before the member, key component or file name
+    /// being completed.
     private static let displayFunction: @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int32, Int32)
         -> Void = { matches, count, _ in
         guard let matches, count > 0 else { return }
         var shown: [[UInt8]] = []
         for k in 1...Int(count) {
             guard let match = matches[k] else { continue }
-            shown.append(lastPart(Array(UnsafeRawBufferPointer(start: match, count: strlen(match)))))
+            let bytes = Array(UnsafeRawBufferPointer(start: match, count: strlen(match)))
+            shown.append(bytes.count > sharedPrefix ? Array(bytes[sharedPrefix...]) : bytes)
         }
         let longest = shown.map { String(decoding: $0, as: UTF8.self).count }.max() ?? 0
         guard let array = cArray([[]] + shown) else { return }
@@ -150,15 +157,6 @@ final class LineEditor: LineReader {
             free(array)
         }
         mend_rl_display_matches(array, Int32(shown.count), Int32(longest))
-    }
-
-    /// What follows the last `.`, `/` or `"` of a candidate, keeping a trailing separator
-    /// (`net.core.` → `core.`); the whole candidate when that would leave nothing.
-    static func lastPart(_ candidate: [UInt8]) -> [UInt8] {
-        let separators: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "\""), UInt8(ascii: "'")]
-        let body = candidate.last.map(separators.contains) == true ? candidate.dropLast() : candidate[...]
-        guard let cut = body.lastIndex(where: separators.contains), cut + 1 < candidate.count else { return candidate }
-        return Array(candidate[(cut + 1)...])
     }
 
     /// Readline replaces its own word (from `wordStart`); the completer's candidates replace the

@@ -141,7 +141,9 @@ final class Repl: EngineObserver {
         }
         // After the changes it made: the value is what the input came to.
         if case .null = value { return }
-        Console.output(redacted(value.pretty(width: terminalWidth())))
+        // Masked before the layout, so table columns line up with what is shown.
+        engine.redactor.update(from: interpreter.resolvedParams)
+        Console.output(redacted(engine.redactor.redact(value).pretty(width: terminalWidth())))
     }
 
     /// Runs part of an input, then shows the changes and checks it made; an error is shown
