@@ -132,6 +132,14 @@ struct ReplTerminalTests {
         #expect(line.split(separator: " ") == ["get", "list", "persisted", "set"], "\(listing)")
         // The line being edited is drawn again below the list.
         try t.waitFor("the line redrawn") { $0.hasSuffix("mend> sysctl.") }
+        try t.press("C-c")
+        // File names keep their extensions in the list.
+        try writeFile(t.directory.path + "/node.mend", "")
+        try writeFile(t.directory.path + "/notes.txt", "")
+        try t.type(":load \(t.directory.path)/no")
+        try t.press("Tab", "Tab")
+        let files = try t.waitFor("the files listed") { $0.contains("notes.txt") }
+        #expect(files.split(separator: "\n").contains { $0.split(separator: " ") == ["node.mend", "notes.txt"] }, "\(files)")
     }
 
     @Test func tabCompletesVariablesMembersAndMetaCommands() throws {
