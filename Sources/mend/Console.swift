@@ -66,6 +66,30 @@ struct CommandFailure: Error {
         self.code = code
         self.message = message
     }
+
+    /// Another run holds the host lock (exit 75).
+    init(_ held: LockHeld) {
+        self.init(ExitStatus.locked, "mend: \(held)")
+    }
+
+    /// A host error: exit 77 when it is for want of permission, else 1. `writesStateDirectory`: the
+    /// command writes a state directory, so a permission problem may be solved by choosing another.
+    init(_ error: HostError, writesStateDirectory: Bool = false) {
+        let hint = writesStateDirectory && error.isPermissionDenied ? " (run as root, or choose a writable --state-dir)" : ""
+        self.init(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)\(hint)")
+    }
+}
+
+/// The message and exit code of the errors every command reports the same way; nil for others.
+func failureReport(_ error: any Error) -> (message: String, code: Int32)? {
+    switch error {
+    case let failure as CommandFailure: return (failure.message, failure.code)
+    case let diagnostics as Diagnostics: return (diagnostics.rendered(), ExitStatus.invalidRunbook)
+    case let error as MendError: return (error.rendered(), ExitStatus.failed)
+    case let failed as PreconditionFailed: return (failed.diagnostics.rendered(), ExitStatus.preconditionFailed)
+    case let usage as UsageError: return ("mend: \(usage.message)", ExitStatus.usage)
+    default: return nil
+    }
 }
 
 /// Runs a command body, mapping mend's errors to their messages and exit codes.
@@ -73,21 +97,10 @@ func runCommand(_ body: () throws -> Int32) throws {
     let code: Int32
     do {
         code = try body()
-    } catch let failure as CommandFailure {
-        Console.error(failure.message)
-        code = failure.code
-    } catch let diagnostics as Diagnostics {
-        Console.error(diagnostics.rendered())
-        code = ExitStatus.invalidRunbook
-    } catch let error as MendError {
-        Console.error(error.rendered())
-        code = ExitStatus.failed
-    } catch let failed as PreconditionFailed {
-        Console.error(failed.diagnostics.rendered())
-        code = ExitStatus.preconditionFailed
-    } catch let usage as UsageError {
-        Console.error("mend: \(usage.message)")
-        code = ExitStatus.usage
+    } catch {
+        guard let report = failureReport(error) else { throw error }
+        Console.error(report.message)
+        code = report.code
     }
     if code != 0 { throw ExitCode(code) }
 }

@@ -37,9 +37,9 @@ struct RollbackCommand: ParsableCommand {
             do {
                 outcome = try RunHistory.rollBack(id, in: directory, registry: .standard(), force: force)
             } catch let held as LockHeld {
-                throw CommandFailure(ExitStatus.locked, "mend: \(held)")
+                throw CommandFailure(held)
             } catch let error as HostError {
-                throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)")
+                throw CommandFailure(error)
             }
             var out = "rolling back run \(id)\n"
             for change in outcome.undone { out += "  ↺ \(change)\n" }
@@ -116,7 +116,7 @@ struct ConfirmCommand: ParsableCommand {
             do throws(HostError) {
                 try directory.confirm(pending)
             } catch {
-                throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)")
+                throw CommandFailure(error)
             }
             Console.output("confirmed step \(pending.step) \"\(pending.name)\" of run \(pending.runId)")
             return ExitStatus.success

@@ -149,10 +149,9 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         do {
             report = try engine.run(unit)
         } catch let held as LockHeld {
-            throw CommandFailure(ExitStatus.locked, "mend: \(held)")
+            throw CommandFailure(held)
         } catch let error as HostError {
-            let hint = error.isPermissionDenied ? " (run as root, or choose a writable --state-dir)" : ""
-            throw CommandFailure(error.isPermissionDenied ? ExitStatus.noPermission : ExitStatus.failed, "mend: \(error.message)\(hint)")
+            throw CommandFailure(error, writesStateDirectory: true)
         }
 
         switch options.format {

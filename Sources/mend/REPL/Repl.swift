@@ -190,13 +190,11 @@ final class Repl: EngineObserver {
 
     /// Shows an error the way `mend run` does: located, with the offending part underlined.
     func report(_ error: any Error) {
+        if let report = failureReport(error) {
+            fail(report.message)
+            return
+        }
         switch error {
-        case let d as Diagnostics:
-            fail(d.rendered())
-        case let e as MendError:
-            fail(e.rendered())
-        case let p as PreconditionFailed:
-            fail(p.diagnostics.rendered())
         case let s as StepFailure:
             var text = "step \"\(s.step.name)\" failed"
             let undone = s.step.changes.filter(\.undone).count
@@ -210,14 +208,9 @@ final class Repl: EngineObserver {
         case let i as Interrupted:
             fail((isTerminal ? "\n" : "") + i.description)
         case let held as LockHeld:
-            fail("mend: \(held)")
-        case let usage as UsageError:
-            fail("mend: \(usage.message)")
+            fail(CommandFailure(held).message)
         case let host as HostError:
-            let hint = host.isPermissionDenied ? " (run as root, or choose a writable --state-dir)" : ""
-            fail("mend: \(host.message)\(hint)")
-        case let failure as CommandFailure:
-            fail(failure.message)
+            fail(CommandFailure(host, writesStateDirectory: true).message)
         default:
             fail("error: \(error)")
         }
