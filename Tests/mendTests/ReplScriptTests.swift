@@ -79,6 +79,17 @@ struct ReplScriptTests {
         #expect(r.stderr.contains("<stdin>:"), "\(r.stderr)")
     }
 
+    /// Shell lines that send `signal` to `$pid` and wait for it, its status the script's. They
+    /// never hang the suite: a mend that does not stop within 10 s is killed, and the test fails.
+    private func signalAndWait(_ signal: String) -> String {
+        """
+        kill -\(signal) $pid
+        for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+        kill -9 $pid 2>/dev/null
+        wait $pid
+        """
+    }
+
     @Test(arguments: ["INT", "TERM"])
     func aSignalEndsAScriptAfterStoppingTheRunningInput(signal: String) throws {
         let dir = try TemporaryDirectory()
@@ -88,11 +99,7 @@ struct ReplScriptTests {
         let status = try system("""
             \(shellQuote(MendBinary.path)) repl --state-dir \(d)/state <\(d)/input >\(d)/out 2>\(d)/err & pid=$!
             for i in $(seq 100); do [ -s \(d)/out ] && break; sleep 0.1; done; sleep 0.3
-            kill -\(signal) $pid
-            # Never hang the suite: a mend that does not stop is killed, and the test fails.
-            for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-            kill -9 $pid 2>/dev/null
-            wait $pid
+            \(signalAndWait(signal))
             """)
         #expect(status == 1)
         #expect(try readFile(dir.path + "/out") == "1\n")
@@ -108,10 +115,7 @@ struct ReplScriptTests {
             exec 3>\(d)/fifo
             echo 'print(1)' >&3
             for i in $(seq 100); do [ -s \(d)/out ] && break; sleep 0.1; done
-            kill -TERM $pid
-            for i in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
-            kill -9 $pid 2>/dev/null
-            wait $pid
+            \(signalAndWait("TERM"))
             """)
         #expect(status == 1)
         #expect(try readFile(dir.path + "/out") == "1\n")
