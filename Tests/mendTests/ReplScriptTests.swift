@@ -260,6 +260,31 @@ struct ReplScriptTests {
         #expect(r.stdout == "true\n0\n\"three\\n\"\n\"one\\n\"\n", "\(r.stdout)")
     }
 
+    @Test func withoutPermissionForTheJournalAChangeIsRefusedBeforeItIsMade() throws {
+        let dir = try TemporaryDirectory()
+        let root = try makeRoot(in: dir)
+        let state = dir.path + "/state"
+        #expect(mkdir(state, 0o700) == 0)
+        var prefix = ""
+        if geteuid() == 0 {
+            // As nobody, who may write the file itself but not root's state directory.
+            #expect(chmod(dir.path, 0o755) == 0 && chmod(root, 0o777) == 0 && chmod(root + "/etc", 0o777) == 0)
+            prefix = "/usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups "
+        } else {
+            #expect(chmod(state, 0o500) == 0)
+        }
+        try writeFile(dir.path + "/input", "file.write(\"/etc/x\", \"1\\n\")\nprint(file.exists(\"/etc/x\"))\n")
+        let d = shellQuote(dir.path)
+        let status = try system("\(prefix)\(shellQuote(MendBinary.path)) repl --root \(shellQuote(root)) --state-dir \(shellQuote(state)) <\(d)/input >\(d)/out 2>\(d)/err")
+        let err = try readFile(dir.path + "/err")
+        #expect(status == 1, "\(err)")
+        #expect(err.hasPrefix("mend: cannot "), "\(err)")
+        #expect(err.contains("\(state)"), "the message names the state directory: \(err)")
+        #expect(err.hasSuffix("(run as root, or choose a writable --state-dir)\n"), "\(err)")
+        #expect(try readFile(dir.path + "/out") == "false\n")
+        #expect(access(root + "/etc/x", F_OK) != 0)
+    }
+
     @Test func dryModePlansOverAnOverlayAndTouchesNothing() throws {
         let dir = try TemporaryDirectory()
         let root = try makeRoot(in: dir, files: ["/etc/motd": "old\n"])
