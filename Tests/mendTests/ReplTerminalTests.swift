@@ -79,9 +79,12 @@ final class TerminalSession {
         }
     }
 
-    /// The screen's last non-empty line, trailing spaces ignored.
-    func lastLine() throws -> String {
-        try screen().split(separator: "\n").last.map { $0.trimmingTrailingSpaces } ?? ""
+    /// Waits until the screen's last non-empty line, trailing spaces ignored, is `line`.
+    @discardableResult
+    func waitForLastLine(_ line: String) throws -> String {
+        try waitFor("the last line \"\(line)\"") { screen in
+            screen.split(separator: "\n").last?.trimmingTrailingSpaces == line
+        }
     }
 }
 
@@ -243,8 +246,9 @@ struct ReplTerminalTests {
         let screen = try t.waitForLine("42")
         #expect(!screen.contains("error"), "the dropped input must not run:\n\(screen)")
         // Ctrl-C also stops a running input, and the session goes on.
-        try t.enter("while true { }")
-        usleep(300_000)
+        // The key is pressed once the loop runs: a signal key discards the terminal's unread input.
+        try t.enter("print(\"looping\"); while true { }")
+        try t.waitForLine("looping")
         try t.press("C-c")
         try t.waitFor("the interruption") { $0.contains("interrupted by SIGINT") }
         try t.enter("1 + 1")
@@ -294,10 +298,12 @@ struct ReplTerminalTests {
         try t.enter("MEND_HISTORY= \(shellQuote(MendBinary.path)) repl --state-dir \(shellQuote(t.directory.path + "/state"))")
         try t.waitFor("the first prompt") { $0.contains("mend>") }
         try t.type("1 + ")
+        // Ctrl-Z only once the text is read: the terminal discards unread input when it signals.
+        try t.waitForLine("mend> 1 +")
         try t.press("C-z")
         try t.waitFor("the stopped job") { $0.contains("Stopped") }
         try t.enter("fg")
-        try t.waitForLine("mend> 1 +")
+        try t.waitForLastLine("mend> 1 +")
         // Editing keys work again: Left moves back over the typed 2 before the 4 goes in.
         try t.type("2")
         try t.press("Left")
