@@ -163,10 +163,7 @@ public final class Engine: StepRunner, Effects {
         let started = Engine.milliseconds()
         let runId = options.isPlan || options.stateDirectory == nil ? nil : StateDirectory.newRunId()
         report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: runId)
-        defer {
-            lock?.release()
-            lock = nil
-        }
+        defer { lock = nil }
 
         _ = mend_interrupt_take()
         mend_interrupt_install()

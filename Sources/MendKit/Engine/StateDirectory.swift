@@ -62,6 +62,9 @@ public final class StateDirectory {
             flock(fd, LOCK_UN)
         }
         deinit {
+            // Unlocked first: a child forked but not yet exec'd shares the descriptor, and would
+            // hold the lock past close(2).
+            flock(fd, LOCK_UN)
             close(fd)
         }
     }

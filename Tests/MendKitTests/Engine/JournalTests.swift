@@ -210,6 +210,31 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
         }
     }
 
+    @Test func aDroppedLockIsFreeEvenWhileACopyOfItsDescriptorLives() throws {
+        try withScratch { dir in
+            let state = StateDirectory(path: dir.at("/state"))
+            var held: StateDirectory.Lock? = try state.lock(runId: "first")
+            // A child forked and not yet exec'd holds such a copy; dup(2) makes one in-process.
+            let copy = try #require(openDescriptors().first { $0.target == dir.at("/state/lock") }.map { dup($0.fd) })
+            defer { close(copy) }
+            #expect(held != nil)
+            held = nil
+            let second = try state.lock(runId: "second")
+            second.release()
+        }
+    }
+
+    /// This process's open descriptors and what they point at.
+    private func openDescriptors() -> [(fd: Int32, target: String)] {
+        (Host.entries("/proc/self/fd") ?? []).compactMap { entry in
+            guard let fd = Int32(entry.name) else { return nil }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink("/proc/self/fd/\(entry.name)", &buffer, buffer.count - 1)
+            guard n > 0 else { return nil }
+            return (fd, String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        }
+    }
+
     @Test func newRunIdsSortByTimeAndDiffer() {
         let ids = (0..<20).map { _ in StateDirectory.newRunId() }
         #expect(Set(ids).count == ids.count)
