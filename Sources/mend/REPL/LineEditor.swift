@@ -81,13 +81,12 @@ final class LineEditor: LineReader {
                 break
             }
             if mend_continued_take() != 0 { mend_rl_resume() }
-            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            // The timeout only bounds how long a signal that landed between the check above and
-            // poll(2) waits to be seen.
-            let n = poll(&fds, 1, 200)
-            if n > 0 {
+            switch waitForStandardInput() {
+            case .ready:
                 rl_callback_read_char()
-            } else if n < 0, errno != EINTR {
+            case .again:
+                break
+            case .failed:
                 rl_callback_handler_remove()
                 received = .end
             }

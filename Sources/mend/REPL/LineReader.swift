@@ -26,6 +26,23 @@ protocol LineReader: AnyObject {
     func remember(_ input: String)
 }
 
+/// What waiting for standard input came to.
+enum InputWait {
+    case ready
+    /// Nothing yet (or a signal): look at the interrupt flag, then wait again.
+    case again
+    case failed
+}
+
+/// Waits up to 200 ms for standard input. Readers look at the interrupt flag before each wait;
+/// the bound is how long a signal that lands between that look and poll(2) goes unseen.
+func waitForStandardInput() -> InputWait {
+    var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+    let n = poll(&fds, 1, 200)
+    if n > 0 { return .ready }
+    return n == 0 || errno == EINTR ? .again : .failed
+}
+
 /// Reads standard input when it is not a terminal: no prompts, no echo, no history, so
 /// `mend repl < script` and pipelines work.
 final class PlainReader: LineReader {
@@ -49,20 +66,22 @@ final class PlainReader: LineReader {
                 scanned -= start
                 start = 0
             }
+            // SIGINT or SIGTERM while waiting for input, or since the last input ended, ends a script.
+            switch Int(mend_interrupt_take()) {
+            case MEND_INTERRUPT_SIGINT: return .signal("SIGINT")
+            case MEND_INTERRUPT_SIGTERM: return .signal("SIGTERM")
+            default: break
+            }
+            switch waitForStandardInput() {
+            case .again: continue
+            case .failed: atEnd = true; continue
+            case .ready: break
+            }
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             let n = chunk.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
             if n > 0 {
                 buffer.append(contentsOf: chunk[0..<n])
-            } else if n == 0 {
-                atEnd = true
-            } else if errno == EINTR {
-                // SIGINT or SIGTERM while waiting for input ends a script.
-                switch Int(mend_interrupt_take()) {
-                case MEND_INTERRUPT_SIGINT: return .signal("SIGINT")
-                case MEND_INTERRUPT_SIGTERM: return .signal("SIGTERM")
-                default: break
-                }
-            } else {
+            } else if n == 0 || errno != EINTR {
                 atEnd = true
             }
         }
