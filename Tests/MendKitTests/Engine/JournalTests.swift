@@ -289,11 +289,16 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     // MARK: mend rollback
 
+    /// A host root at `dir/host` (created) and a state directory at `dir/state`.
+    private func hostAndState(in dir: ScratchDirectory) throws -> (MendKit.Host, StateDirectory) {
+        let host = MendKit.Host(root: dir.at("/host"))
+        try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
+        return (host, StateDirectory(path: dir.at("/state")))
+    }
+
     @Test func rollBackRestoresNewestFirstAndNamesWhatItCannotUndo() throws {
         try withScratch { dir in
-            let host = MendKit.Host(root: dir.at("/host"))
-            try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
-            let state = StateDirectory(path: dir.at("/state"))
+            let (host, state) = try hostAndState(in: dir)
             var journal = try HandMadeJournal(directory: state, runId: "20260101-000000-000001", root: host.root)
             try journal.step(1, "config", hasRollback: true)
             try journal.file("/etc/new.conf", step: 1, before: nil, after: "new\n")
@@ -332,9 +337,7 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     @Test func rollBackSkipsADriftedTargetUnlessForced() throws {
         try withScratch { dir in
-            let host = MendKit.Host(root: dir.at("/host"))
-            try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
-            let state = StateDirectory(path: dir.at("/state"))
+            let (host, state) = try hostAndState(in: dir)
             let id = "20260101-000000-000002"
             var journal = try HandMadeJournal(directory: state, runId: id, root: host.root)
             try journal.step(1, "edit")
@@ -360,9 +363,7 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     @Test func rollBackOfAChangeNeverMarkedApplied() throws {
         try withScratch { dir in
-            let host = MendKit.Host(root: dir.at("/host"))
-            try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
-            let state = StateDirectory(path: dir.at("/state"))
+            let (host, state) = try hostAndState(in: dir)
             let id = "20260101-000000-000003"
             var journal = try HandMadeJournal(directory: state, runId: id, root: host.root)
             try journal.step(1, "edit")
@@ -385,9 +386,7 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     @Test func rollBackOfAJournalWithATornTailIsRecorded() throws {
         try withScratch { dir in
-            let host = MendKit.Host(root: dir.at("/host"))
-            try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
-            let state = StateDirectory(path: dir.at("/state"))
+            let (host, state) = try hostAndState(in: dir)
             let id = "20260101-000000-000005"
             var journal = try HandMadeJournal(directory: state, runId: id, root: host.root)
             try journal.step(1, "edit")
@@ -411,9 +410,7 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     @Test func rollBackLeavesCompensationAloneAndNeedsTheLock() throws {
         try withScratch { dir in
-            let host = MendKit.Host(root: dir.at("/host"))
-            try FileManager.default.createDirectory(atPath: host.root, withIntermediateDirectories: true)
-            let state = StateDirectory(path: dir.at("/state"))
+            let (host, state) = try hostAndState(in: dir)
             let id = "20260101-000000-000004"
             var journal = try HandMadeJournal(directory: state, runId: id, root: host.root)
             try journal.step(1, "edit", hasRollback: true)
