@@ -1,9 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// mend is a Linux tool: it reads and changes /proc/sys, /sys, rlimits, systemd and Linux firewalls,
+// and its Host layer calls Glibc directly. No other platform is built or supported.
 let package = Package(
     name: "mend",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "MendKit", targets: ["MendKit"]),
         .executable(name: "mend", targets: ["mend"]),
@@ -31,9 +32,7 @@ let package = Package(
             ],
             // Linked statically (Debian's -dev packages ship the archives) so the binary stays
             // self-contained, like the statically linked Swift runtime.
-            linkerSettings: [.linkedLibrary(":libreadline.a", .when(platforms: [.linux])),
-                             .linkedLibrary(":libtinfo.a", .when(platforms: [.linux])),
-                             .linkedLibrary("readline", .when(platforms: [.macOS]))]
+            linkerSettings: [.linkedLibrary(":libreadline.a"), .linkedLibrary(":libtinfo.a")]
         ),
         .testTarget(
             name: "MendKitTests",

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CMendSupport
 
 /// How a run goes: plan or apply, which steps, whether to roll back, where the journal lives.

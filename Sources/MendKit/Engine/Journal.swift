@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A run's journal: the undo record of every change, written and flushed before the change is
 /// made, so `mend rollback` can undo a run killed at any point.

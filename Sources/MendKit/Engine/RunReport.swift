@@ -126,3 +126,12 @@ public final class RunReport {
     /// Every check, in steps and outside them.
     public var allChecks: [CheckResult] { steps.flatMap(\.checks) + checks }
 }
+
+extension HostSummary {
+    /// The host's name, OS and kernel for a run's report, from its facts; "unknown" for what cannot be read.
+    public init(reading host: Host) {
+        let reader = FactsReader(host: host)
+        self.init(name: (try? reader.hostName()) ?? "unknown", os: (try? reader.osPretty()) ?? "unknown",
+                  kernel: (try? reader.kernelRelease()) ?? "unknown")
+    }
+}

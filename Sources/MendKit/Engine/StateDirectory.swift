@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Another run holds the host lock (exit 75).
 public struct LockHeld: Error, Sendable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CMendSupport
 
 /// The host as modules see it: files resolved under a root directory (`--root`), and the

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// An operating-system call on the host failed.
 public struct HostError: Error, Sendable, CustomStringConvertible {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Tab completion for the REPL: keywords, namespaces, builtins, variables and map members,
 /// sysctl keys inside sysctl.*("…"), paths inside file.*("…") and sysfs.*("…"), meta commands.

@@ -114,6 +114,8 @@ extension Interpreter {
             throw MendError(error)
         } catch let error as ProcessError {
             throw MendError("\(b.qualifiedName): \(error.description)", kind: .host)
+        } catch let error as ChangeRefused {
+            throw MendError(error.message)
         }
     }
 

@@ -79,7 +79,7 @@ public final class Interpreter: BuiltinContext {
     var loading: [String] = []
     var onLargeStack = false
 
-    public init(registry: Registry = .standard(), output: any OutputSink = StandardOutput(), maxCallDepth: Int = 10_000,
+    public init(registry: Registry, output: any OutputSink = StandardOutput(), maxCallDepth: Int = 10_000,
                 stackSlots: Int = 4_000_000) {
         self.registry = registry
         self.output = output

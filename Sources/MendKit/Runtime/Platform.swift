@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The few operating-system calls the core runtime needs (output, time, a large stack).
 
@@ -45,11 +41,7 @@ enum LargeStack {
             defer { pthread_attr_destroy(&attributes) }
             pthread_attr_setstacksize(&attributes, size)
             let context = Unmanaged.passRetained(job).toOpaque()
-            #if canImport(Glibc)
             var thread = pthread_t()
-            #else
-            var thread: pthread_t?
-            #endif
             let status = pthread_create(&thread, &attributes, { raw in
                 guard let raw else { return nil }
                 let job = Unmanaged<Job>.fromOpaque(raw).takeRetainedValue()
@@ -61,11 +53,7 @@ enum LargeStack {
                 Unmanaged<Job>.fromOpaque(context).release()
                 return try escapable()
             }
-            #if canImport(Glibc)
             pthread_join(thread, nil)
-            #else
-            if let thread { pthread_join(thread, nil) }
-            #endif
             guard let value = try job.result.get() as? T else { throw MendError("internal error: large-stack result") }
             return value
         }

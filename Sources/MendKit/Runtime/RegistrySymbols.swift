@@ -28,17 +28,4 @@ extension Registry: SymbolTable {
     public var standardModules: [String]? {
         Array(Stdlib.sources.keys)
     }
-
-    /// A registry with the core library and the host modules: what `mend` and a plain embedder start from.
-    public static func standard() -> Registry {
-        let registry = Registry()
-        CoreLibrary.register(into: registry)
-        CommandModule.register(into: registry)
-        FileModule.register(into: registry)
-        FactsModule.register(into: registry)
-        SysctlModule.register(into: registry)
-        SysfsModule.register(into: registry)
-        UlimitModule.register(into: registry)
-        return registry
-    }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import MendKit
 
 /// The REPL (LANGUAGE.md §7): reads inputs (more lines while a bracket is open or a line ends

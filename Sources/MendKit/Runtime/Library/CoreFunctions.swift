@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The core library: global functions (`len`, `print`, `format`, …), string methods and list methods.
 public enum CoreLibrary {

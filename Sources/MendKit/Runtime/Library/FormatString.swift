@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The mini-language of `format(fmt, args…)`: `{}` `{0}` `{:>8}` `{:*^10}` `{:.2}`, `{{` and `}}`.
 enum FormatString {

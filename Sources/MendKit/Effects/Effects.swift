@@ -1,0 +1,15 @@
+/// How builtins reach the host. Reads of changeable state go through ``state(of:_:)`` so that in a
+/// plan they see the planned state; changes go through ``perform(_:)``.
+public protocol Effects: AnyObject {
+    var host: Host { get }
+    /// True in a plan (`mend plan`, `--dry-run`, the REPL's `:dry on`).
+    var isPlanning: Bool { get }
+    /// The state of `target` as this run sees it: planned if a planned change set it, else the host's.
+    func state(of resource: any Resource, _ target: String) throws -> JSON
+    /// Applies the change (journalled first) or plans it. A change whose before and after are the
+    /// same does nothing.
+    func perform(_ change: Change) throws
+    /// Runs a command whose effects mend cannot record (`run`, `sh`). Readonly commands always run;
+    /// others are journalled as not undoable, and in a plan they do not run (the result is nil).
+    func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult?
+}

@@ -1,0 +1,105 @@
+import Glibc
+
+/// `run(argv…)` and `sh("…")`: commands, with captured output, an exit status and a timeout.
+/// mend cannot see what a command changes, so unless it is marked `readonly: true` it runs only
+/// inside a step, is journalled as not undoable (a step's rollback block is how to compensate),
+/// and does not run in a plan.
+public enum CommandNamespace {
+    typealias Param = Builtin.Param
+
+    public static func register(into registry: Registry) {
+        registry.register(Builtin(
+            name: "run", params: [Param("command"), .label("timeout"), .label("readonly"), .label("input")], variadic: true,
+            doc: """
+            Runs a command without a shell and returns {status, stdout, stderr, ran}.
+            The command and its arguments are separate strings (numbers are written out), so nothing is
+            expanded or split. A non-zero status is not an error: test r.status. timeout (a duration) kills the
+            command and fails; input is text for its standard input. readonly: true declares that it changes
+            nothing: then it runs anywhere, also in a plan. Otherwise it runs only in a step, a plan skips it
+            (ran is false, status 0) and a failed run cannot undo it unless the step has a rollback block.
+            Under --root, commands still act on the live system; they find the root in $MEND_ROOT.
+            """,
+            example: #"run("uname", "-s", readonly: true).stdout.trim()  # "Linux""#
+        ) { args in
+            var argv = [try word(args.value(0), args)]
+            for extra in args.rest { argv.append(try word(extra, args)) }
+            return try execute(argv, args)
+        })
+        registry.register(Builtin(
+            name: "sh", params: [Param("script"), .label("timeout"), .label("readonly"), .label("input")],
+            doc: """
+            Runs a script with /bin/sh -c and returns {status, stdout, stderr, ran}.
+            Use it when you need pipes, globs or redirections; otherwise prefer run, which has no shell to quote
+            for. The options are run's: timeout, readonly, input.
+            """,
+            example: #"sh("echo $((6 * 7))", readonly: true).stdout  # "42\n""#
+        ) { args in
+            try execute(["/bin/sh", "-c", try args.string(0)], args)
+        })
+    }
+
+    /// An argument as the command sees it: strings as they are, numbers written out.
+    private static func word(_ value: Value, _ args: Arguments) throws -> String {
+        switch value {
+        case .string(let s):
+            guard !s.utf8.contains(0) else { throw MendError("\(args.builtin.name): an argument contains a NUL byte") }
+            return s
+        case .int, .float, .bool, .version: return value.display
+        default: throw MendError("\(args.builtin.name): arguments must be strings or numbers, got \(value.aTypeName)")
+        }
+    }
+
+    private static func execute(_ argv: [String], _ args: Arguments) throws -> Value {
+        let name = args.builtin.name
+        var timeout: Int?
+        if let t = args.optional(1) {
+            guard case .duration(let d) = t, d > 0 else { throw args.typeError(1, expected: "a positive duration such as 30s", got: t) }
+            timeout = d
+        }
+        var readonly = false
+        if let r = args.optional(2) {
+            guard case .bool(let b) = r else { throw args.typeError(2, expected: "a bool", got: r) }
+            readonly = b
+        }
+        var input: [UInt8]?
+        if let i = args.optional(3) {
+            guard case .string(let s) = i else { throw args.typeError(3, expected: "a string", got: i) }
+            input = Array(s.utf8)
+        }
+        let effects = args.context.effects
+        var environment: [String]?
+        if !effects.host.isLive {
+            environment = ProcessRunner.inheritedEnvironment().filter { !$0.hasPrefix("MEND_ROOT=") } + ["MEND_ROOT=\(effects.host.root)"]
+        }
+        let text = argv.map(quoted).joined(separator: " ")
+        let result = try effects.runCommand(text, readonly: readonly) {
+            try ProcessRunner.run(argv, environment: environment, stdin: input, timeout: timeout,
+                                  shouldStop: { Interrupted.isPending })
+        }
+        let map = MapRef()
+        guard let result else {
+            map["status"] = .int(0)
+            map["stdout"] = .string("")
+            map["stderr"] = .string("")
+            map["ran"] = .bool(false)
+            return .map(map)
+        }
+        try Interrupted.check()
+        if result.timedOut, let timeout {
+            throw MendError("\(name): \(text) timed out after \(Value.formatDuration(timeout)) and was killed")
+        }
+        map["status"] = .int(Int(result.status))
+        map["stdout"] = .string(String(decoding: result.stdout, as: UTF8.self))
+        map["stderr"] = .string(String(decoding: result.stderr, as: UTF8.self))
+        map["ran"] = .bool(true)
+        return .map(map)
+    }
+
+    /// A word as a shell would need it, for reports: `echo 'a b'`.
+    static func quoted(_ word: String) -> String {
+        let plain = !word.isEmpty && word.unicodeScalars.allSatisfy {
+            ($0.properties.isAlphabetic && $0.isASCII) || "0123456789-_./=:,+@%".unicodeScalars.contains($0)
+        }
+        return plain ? word : "'" + word.replacing("'", with: "'\\''") + "'"
+    }
+}

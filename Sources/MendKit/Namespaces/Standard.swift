@@ -1,0 +1,22 @@
+extension Registry {
+    /// A registry with the core library and every namespace mend ships: what `mend` and a plain
+    /// embedder start from. This is the one list of namespaces; a new one is one line here.
+    public static func standard() -> Registry {
+        let registry = Registry()
+        CoreLibrary.register(into: registry)
+        CommandNamespace.register(into: registry)
+        FileNamespace.register(into: registry)
+        FactsNamespace.register(into: registry)
+        SysctlNamespace.register(into: registry)
+        SysfsNamespace.register(into: registry)
+        UlimitNamespace.register(into: registry)
+        return registry
+    }
+}
+
+extension Interpreter {
+    /// An interpreter with the standard registry (``Registry/standard()``).
+    public convenience init(output: any OutputSink = StandardOutput()) {
+        self.init(registry: .standard(), output: output)
+    }
+}

@@ -1,0 +1,112 @@
+import Glibc
+
+/// The `sysfs` namespace: kernel settings under /sys, read, chosen and set, undoably. Paths are
+/// relative to /sys (`kernel/mm/transparent_hugepage/enabled`) or absolute (`/sys/…`) and resolve
+/// under `--root`. Changes are ``Change``s of a ``SysfsResource``.
+public enum SysfsNamespace {
+    typealias Param = Builtin.Param
+    static let resource = SysfsResource()
+
+    public static func register(into registry: Registry) {
+        registry.describeNamespace("sysfs", "Kernel settings under /sys: get, choice (the bracketed option), set (undoable).")
+        registry.register(resource: resource)
+        for builtin in builtins { registry.register(builtin) }
+    }
+
+    static var builtins: [Builtin] {
+        [
+            Builtin(namespace: "sysfs", name: "get", params: [Param("path")], doc: """
+                The content of a file under /sys, without surrounding white space.
+                The path is relative to /sys ("kernel/mm/transparent_hugepage/enabled") or absolute ("/sys/…").
+                A choice file reads as the kernel shows it, "always madvise [never]"; in a plan it shows the
+                planned choice. A missing file is an error that names it.
+                """, example: #"sysfs.get("devices/system/cpu/online")  # "0-7""#) { args in
+                let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+                return try named(args) {
+                    let host = args.context.effects.host
+                    let content = try SysfsResource.content(of: target, on: host)
+                    let state = try args.context.effects.state(of: resource, target).string ?? content
+                    if let choice = SysfsChoice(content), choice.options.contains(state) {
+                        return .string(choice.rendered(choosing: state))
+                    }
+                    return .string(state)
+                }
+            },
+            Builtin(namespace: "sysfs", name: "choice", params: [Param("path")], doc: """
+                The bracketed option of a choice file: "never" for "always madvise [never]".
+                Transparent huge pages, I/O schedulers and other kernel switches show their options this way.
+                A file without a bracketed option is an error (read it with sysfs.get).
+                """, example: """
+                if file.exists("/sys/kernel/mm/transparent_hugepage/enabled") {
+                  print(sysfs.choice("kernel/mm/transparent_hugepage/enabled"))  # madvise, on most distributions
+                }
+                """) { args in
+                let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+                return try named(args) {
+                    _ = try choice(target, args)
+                    return .string(try args.context.effects.state(of: resource, target).string ?? "")
+                }
+            },
+            Builtin(namespace: "sysfs", name: "set", params: [Param("path"), Param("value")], changesHost: true, doc: """
+                Sets a file under /sys; returns true when it had to change.
+                For a choice file the value must be one of its options (an error lists them) and the comparison
+                is with the bracketed one; otherwise with the content. The value (a string or an int) is written
+                with one write(), as the kernel expects. Undo writes the old value back. Writing needs root:
+                permission denied is exit 77.
+                """, example: """
+                step "transparent huge pages off" when file.exists("/sys/kernel/mm/transparent_hugepage/enabled") {
+                  sysfs.set("kernel/mm/transparent_hugepage/enabled", "never")
+                }
+                """) { args in
+                let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+                let value = try settable(args)
+                return try named(args) {
+                    let host = args.context.effects.host
+                    if let choice = SysfsChoice(try SysfsResource.content(of: target, on: host)), !choice.options.contains(value) {
+                        throw MendError("sysfs.set: \(Value.quote(value)) is not an option of \(target)"
+                            + Suggest.hint(for: value, in: choice.options) + "; options: " + choice.options.joined(separator: ", "))
+                    }
+                    let before = try args.context.effects.state(of: resource, target)
+                    let after = JSON.string(value)
+                    guard !resource.same(before, after) else { return .bool(false) }
+                    try args.context.effects.perform(Change(resource, target: target, before: before, after: after))
+                    return .bool(true)
+                }
+            },
+        ]
+    }
+
+    /// The options of a choice file; an error when it has none.
+    private static func choice(_ target: String, _ args: Arguments) throws -> SysfsChoice {
+        let content = try SysfsResource.content(of: target, on: args.context.effects.host)
+        guard let choice = SysfsChoice(content) else {
+            throw MendError("sysfs.choice: \(target) has no bracketed choice (it holds \(Value.quote(content)); read it with sysfs.get)")
+        }
+        return choice
+    }
+
+    /// The value to write: a string or an int, on one line.
+    private static func settable(_ args: Arguments) throws -> String {
+        let value = try args.value(1)
+        let text: String
+        switch value {
+        case .string(let s): text = s.trimmingCharacters()
+        case .int(let i): text = String(i)
+        default: throw args.typeError(1, expected: "a string or an int", got: value)
+        }
+        guard !text.isEmpty, !text.contains("\n"), !text.utf8.contains(0) else {
+            throw MendError("sysfs.set: the value must be one non-empty line, got \(value.literal)")
+        }
+        return text
+    }
+
+    /// Runs `body`, putting the builtin's name before the message of a host error (keeping its errno,
+    /// so permission denied stays exit 77).
+    private static func named<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as HostError {
+            throw HostError("\(args.builtin.qualifiedName): \(error.message)", code: error.code)
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import Glibc
+
+/// A resource limit by its names: `nofile` for getrlimit, /proc/PID/limits, limits.conf and systemd.
+public struct UlimitKind: Sendable, Equatable {
+    /// The name runbooks, `ulimit -…` help and limits.conf use: `nofile`.
+    public let name: String
+    /// The RLIMIT_* number.
+    let rlimit: UInt32
+    /// The row of /proc/PID/limits: `Max open files`.
+    let label: String
+    /// The systemd unit setting: `LimitNOFILE`.
+    public let systemd: String
+    /// What the number counts, for messages and docs: `files`, `bytes`.
+    let unit: String
+
+    /// limits.conf counts these in KiB; getrlimit and systemd in bytes.
+    var kibInLimitsConf: Bool { ["fsize", "data", "stack", "core", "rss", "memlock", "as"].contains(name) }
+
+    /// In the order of /proc/PID/limits.
+    public static let all: [UlimitKind] = [
+        UlimitKind(name: "cpu", rlimit: RLIMIT_CPU.rawValue, label: "Max cpu time", systemd: "LimitCPU", unit: "seconds"),
+        UlimitKind(name: "fsize", rlimit: RLIMIT_FSIZE.rawValue, label: "Max file size", systemd: "LimitFSIZE", unit: "bytes"),
+        UlimitKind(name: "data", rlimit: RLIMIT_DATA.rawValue, label: "Max data size", systemd: "LimitDATA", unit: "bytes"),
+        UlimitKind(name: "stack", rlimit: RLIMIT_STACK.rawValue, label: "Max stack size", systemd: "LimitSTACK", unit: "bytes"),
+        UlimitKind(name: "core", rlimit: RLIMIT_CORE.rawValue, label: "Max core file size", systemd: "LimitCORE", unit: "bytes"),
+        UlimitKind(name: "rss", rlimit: __RLIMIT_RSS.rawValue, label: "Max resident set", systemd: "LimitRSS", unit: "bytes"),
+        UlimitKind(name: "nproc", rlimit: __RLIMIT_NPROC.rawValue, label: "Max processes", systemd: "LimitNPROC", unit: "processes"),
+        UlimitKind(name: "nofile", rlimit: RLIMIT_NOFILE.rawValue, label: "Max open files", systemd: "LimitNOFILE", unit: "files"),
+        UlimitKind(name: "memlock", rlimit: __RLIMIT_MEMLOCK.rawValue, label: "Max locked memory", systemd: "LimitMEMLOCK", unit: "bytes"),
+        UlimitKind(name: "as", rlimit: RLIMIT_AS.rawValue, label: "Max address space", systemd: "LimitAS", unit: "bytes"),
+        UlimitKind(name: "locks", rlimit: __RLIMIT_LOCKS.rawValue, label: "Max file locks", systemd: "LimitLOCKS", unit: "locks"),
+        UlimitKind(name: "sigpending", rlimit: __RLIMIT_SIGPENDING.rawValue, label: "Max pending signals", systemd: "LimitSIGPENDING", unit: "signals"),
+        UlimitKind(name: "msgqueue", rlimit: __RLIMIT_MSGQUEUE.rawValue, label: "Max msgqueue size", systemd: "LimitMSGQUEUE", unit: "bytes"),
+        UlimitKind(name: "nice", rlimit: __RLIMIT_NICE.rawValue, label: "Max nice priority", systemd: "LimitNICE", unit: "priority"),
+        UlimitKind(name: "rtprio", rlimit: __RLIMIT_RTPRIO.rawValue, label: "Max realtime priority", systemd: "LimitRTPRIO", unit: "priority"),
+    ]
+
+    /// The kind called `name` (any case; `RLIMIT_NOFILE` and `LimitNOFILE` too), or nil.
+    public static func lookUp(_ name: String) -> UlimitKind? {
+        var key = name.lowercased()
+        if key.hasPrefix("rlimit_") { key.removeFirst(7) }
+        return all.first { $0.name == key || $0.systemd.lowercased() == key }
+    }
+
+    /// The kind called `name`; an error with the nearest name and the list otherwise.
+    static func named(_ name: String, in builtin: String) throws -> UlimitKind {
+        if let kind = lookUp(name) { return kind }
+        let names = all.map(\.name)
+        throw MendError("\(builtin): unknown resource \(Value.quote(name))" + Suggest.hint(for: name.lowercased(), in: names)
+            + "; resources: " + names.joined(separator: ", "))
+    }
+}
+
+/// One limit, soft or hard: a number or `unlimited` (RLIM_INFINITY).
+public enum LimitValue: Equatable, Sendable, Comparable {
+    case finite(UInt64)
+    case unlimited
+
+    /// RLIM_INFINITY: all bits set (Swift cannot import the C macro, whose value overflows).
+    static let infinity = rlim_t.max
+
+    init(rlim: rlim_t) {
+        self = rlim == LimitValue.infinity ? .unlimited : .finite(UInt64(rlim))
+    }
+
+    var rlim: rlim_t {
+        switch self {
+        case .finite(let n): return rlim_t(n)
+        case .unlimited: return LimitValue.infinity
+        }
+    }
+
+    /// An int, or the string "unlimited".
+    var json: JSON {
+        switch self {
+        case .finite(let n): return .int(Int(clamping: n))
+        case .unlimited: return .string("unlimited")
+        }
+    }
+
+    init?(_ json: JSON?) {
+        switch json {
+        case .int(let n)? where n >= 0: self = .finite(UInt64(n))
+        case .string("unlimited")?: self = .unlimited
+        default: return nil
+        }
+    }
+
+    /// As runbooks see it: an int or "unlimited".
+    var value: Value {
+        switch self {
+        case .finite(let n): return .int(Int(clamping: n))
+        case .unlimited: return .string("unlimited")
+        }
+    }
+
+    /// How /proc/PID/limits and limits.conf write it: `1024`, `unlimited`.
+    var text: String {
+        switch self {
+        case .finite(let n): return String(n)
+        case .unlimited: return "unlimited"
+        }
+    }
+
+    /// A limit a runbook gives: a non-negative int, a size (bytes), "unlimited" (or "infinity") or a
+    /// numeric string. `what` names the argument in errors.
+    static func parse(_ value: Value, _ what: String) throws -> LimitValue {
+        switch value {
+        case .int(let n) where n >= 0: return .finite(UInt64(n))
+        case .size(let n) where n >= 0: return .finite(UInt64(n))
+        case .string(let s):
+            let word = s.trimmingCharacters().lowercased()
+            if word == "unlimited" || word == "infinity" { return .unlimited }
+            if let n = UInt64(word.filter { $0 != "_" }), n < UInt64(LimitValue.infinity) { return .finite(n) }
+        default: break
+        }
+        throw MendError("\(what) must be a non-negative int, a size or \"unlimited\", got \(value.literal)")
+    }
+
+    public static func < (a: LimitValue, b: LimitValue) -> Bool {
+        switch (a, b) {
+        case (.finite(let x), .finite(let y)): return x < y
+        case (.finite, .unlimited): return true
+        case (.unlimited, _): return false
+        }
+    }
+}
+
+/// A soft and a hard limit.
+public struct LimitPair: Equatable, Sendable {
+    public var soft: LimitValue
+    public var hard: LimitValue
+
+    /// `{soft, hard}` for runbooks.
+    var value: Value {
+        let map = MapRef()
+        map["soft"] = soft.value
+        map["hard"] = hard.value
+        return .map(map)
+    }
+}
+
+/// A resource limit of the mend process itself (kind `ulimit`, target the resource name, e.g.
+/// `nofile`): getrlimit and setrlimit. Commands that `run` starts inherit it.
+///
+/// The state is `{"soft": 1024, "hard": 524288, "pid": 4242}` (`"unlimited"` for RLIM_INFINITY). A
+/// limit belongs to a process and ends with it, so the state names the process: states of two
+/// different processes count as the same, which makes `mend rollback` of a finished run find a
+/// ulimit change already undone instead of changing its own limits.
+public struct UlimitResource: Resource {
+    public var kind: String { "ulimit" }
+
+    public init() {}
+
+    /// The limits of this process.
+    public func current(_ kind: UlimitKind) throws -> LimitPair {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(kind.rlimit), &limit) == 0 else {
+            throw HostError.last("cannot read ulimit \(kind.name)")
+        }
+        return LimitPair(soft: LimitValue(rlim: limit.rlim_cur), hard: LimitValue(rlim: limit.rlim_max))
+    }
+
+    /// A state of this process.
+    public static func state(_ pair: LimitPair) -> JSON {
+        .object([("soft", pair.soft.json), ("hard", pair.hard.json), ("pid", .int(Int(getpid())))])
+    }
+
+    /// The limits a state records, or nil when it is damaged.
+    public static func pair(_ state: JSON) -> LimitPair? {
+        guard let soft = LimitValue(state["soft"]), let hard = LimitValue(state["hard"]) else { return nil }
+        return LimitPair(soft: soft, hard: hard)
+    }
+
+    public func read(_ target: String, on host: Host) throws -> JSON {
+        guard let kind = UlimitKind.lookUp(target) else { throw HostError("ulimit: unknown resource \(target)") }
+        return UlimitResource.state(try current(kind))
+    }
+
+    public func write(_ target: String, _ state: JSON, on host: Host) throws {
+        guard let kind = UlimitKind.lookUp(target), let pair = UlimitResource.pair(state) else {
+            throw HostError("ulimit \(target): the recorded state is damaged")
+        }
+        var limit = rlimit(rlim_cur: pair.soft.rlim, rlim_max: pair.hard.rlim)
+        guard setrlimit(__rlimit_resource_t(kind.rlimit), &limit) == 0 else {
+            let code = errno
+            let why = code != EPERM ? "" : kind.name == "nofile" ? " (raising a hard limit needs root, and nofile stays within fs.nr_open)"
+                : " (raising a hard limit needs root)"
+            throw HostError("cannot set ulimit \(kind.name) to soft \(pair.soft.text), hard \(pair.hard.text): "
+                + String(cString: strerror(code)) + why, code: code)
+        }
+    }
+
+    public func reportValue(_ state: JSON) -> JSON {
+        guard let pair = UlimitResource.pair(state) else { return state }
+        return .object([("soft", pair.soft.json), ("hard", pair.hard.json)])
+    }
+
+    public func same(_ a: JSON, _ b: JSON) -> Bool {
+        if let p = a["pid"]?.int, let q = b["pid"]?.int, p != q { return true }
+        return UlimitResource.pair(a) == UlimitResource.pair(b)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Glibc
+import Testing
+@testable import MendKit
+
+@Suite struct CommandNamespaceTests {
+    @Test func readonlyOutputIsCapturedAnywhere() throws {
+        try withScratch { dir in
+            for plan in [false, true] {
+                let (report, output) = try run("""
+                    let r = run("echo", "hello", 42, readonly: true)
+                    print("${r.status} ${r.ran} ${r.stdout.trim()}")
+                    let s = sh("echo out; echo err >&2; exit 3", readonly: true)
+                    print("${s.status} ${s.stdout.trim()} ${s.stderr.trim()}")
+                    print(run("cat", input: "fed in", readonly: true).stdout)
+                    print(sh("echo $MEND_ROOT", readonly: true).stdout.trim())
+                    """, in: dir, plan: plan)
+                #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+                #expect(output.out == "0 true hello 42\n3 out err\nfed in\n\(dir.path)\n", "plan: \(plan)")
+                #expect(report.steps.isEmpty)
+            }
+        }
+    }
+
+    @Test func aPlanDoesNotRunCommandsThatMayChangeTheHost() throws {
+        try withScratch { dir in
+            let marker = dir.at("/marker")
+            let source = """
+                step "touch" {
+                  let r = run("touch", "\(marker)")
+                  print("ran=${r.ran} status=${r.status} stdout=${r.stdout}")
+                }
+                """
+            let (planned, planOutput) = try run(source, in: dir, plan: true)
+            #expect(planOutput.out == "ran=false status=0 stdout=\n")
+            #expect(!dir.exists("/marker"))
+            #expect(planned.steps.first?.status == .wouldChange)
+            let change = try #require(planned.steps.first?.changes.first)
+            #expect(change.kind == "run" && change.target == "touch \(marker)")
+            #expect(change.after == .string("not run in a plan") && !change.undoable && !change.applied)
+
+            let (applied, applyOutput) = try run(source, in: dir)
+            #expect(applyOutput.out == "ran=true status=0 stdout=\n")
+            #expect(dir.exists("/marker"))
+            #expect(applied.steps.first?.status == .changed)
+            #expect(applied.steps.first?.changes.first?.applied == true)
+        }
+    }
+
+    @Test func aCommandThatMayChangeTheHostNeedsAStep() throws {
+        try withScratch { dir in
+            let (report, _) = try run(#"run("true")"#, in: dir)
+            #expect(failure(report) == "true: a command that may change the host runs inside a step (or mark it readonly: true)")
+            #expect(report.exitCode == 1)
+        }
+    }
+
+    @Test func aTimeoutKillsTheCommand() throws {
+        try withScratch { dir in
+            let (report, output) = try run("""
+                try {
+                  run("sleep", "30", timeout: 200ms, readonly: true)
+                } catch e {
+                  print(e.message)
+                }
+                step "slow" { sh("sleep 30", timeout: 100ms) }
+                """, in: dir)
+            #expect(output.out == "run: sleep 30 timed out after 200ms and was killed\n")
+            #expect(failure(report) == "sh: /bin/sh -c 'sleep 30' timed out after 100ms and was killed")
+        }
+    }
+
+    @Test func anUnknownCommandIsAnError() throws {
+        try withScratch { dir in
+            let (report, output) = try run("""
+                try {
+                  run("/nonexistent-mend-unit/no-such-command", readonly: true)
+                } catch e {
+                  print("${e.kind}: ${e.message}")
+                }
+                """, in: dir)
+            #expect(report.exitCode == 0)
+            #expect(output.out == "host: run: /nonexistent-mend-unit/no-such-command: no such command\n")
+        }
+    }
+
+    @Test func badArgumentsAreErrors() throws {
+        try withScratch { dir in
+            let (nul, _) = try run(#"run("echo", "a\u{0}b", readonly: true)"#, in: dir)
+            #expect(failure(nul) == "run: an argument contains a NUL byte")
+            let (list, _) = try run(#"run("echo", [1], readonly: true)"#, in: dir)
+            #expect(failure(list) == "run: arguments must be strings or numbers, got a list")
+            let (timeout, _) = try run(#"run("true", timeout: 0s, readonly: true)"#, in: dir)
+            #expect(failure(timeout)?.hasPrefix("run: 'timeout' must be a positive duration") == true)
+        }
+    }
+
+    @Test func reportsQuoteCommandsAsAShellWould() {
+        #expect(CommandNamespace.quoted("plain-word_1.2/x=y") == "plain-word_1.2/x=y")
+        #expect(CommandNamespace.quoted("a b") == "'a b'")
+        #expect(CommandNamespace.quoted("it's") == #"'it'\''s'"#)
+        #expect(CommandNamespace.quoted("") == "''")
+    }
+}
