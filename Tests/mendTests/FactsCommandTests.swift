@@ -7,7 +7,7 @@ import Testing
 /// The standard output of a reference tool, without its final newline; nil when it could not run.
 private func reference(_ argv: [String]) -> String? {
     let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-    guard let r = try? ProcessRunner.run(argv, environment: ["LC_ALL=C", "PATH=\(path)"]), r.status == 0 else { return nil }
+    guard let r = try? Host.local.run(argv, environment: ["LC_ALL=C", "PATH=\(path)"]), r.status == 0 else { return nil }
     var text = String(decoding: r.stdout, as: UTF8.self)
     while text.hasSuffix("\n") { text.removeLast() }
     return text

@@ -342,7 +342,7 @@ private func monotonicSeconds() -> Double {
 
 /// The entries of a directory (not `.` and `..`), sorted; empty when it cannot be read.
 func listDirectory(_ path: String) -> [String] {
-    Host.entries(path)?.map(\.name) ?? []
+    Host.local.entries(path)?.map(\.name) ?? []
 }
 
 // MARK: - mutations

@@ -1,4 +1,3 @@
-import Glibc
 import CMendSupport
 
 /// How a run goes: plan or apply, which steps, whether to roll back, where the journal lives.
@@ -13,20 +12,36 @@ public struct EngineOptions {
     public var rollsBack = true
     /// Where the lock and journals live; nil runs without either (embedders, tests).
     public var stateDirectory: StateDirectory?
-    /// Read `y` for a `confirm` step from standard input (a terminal).
-    public var confirmsOnTerminal = false
     /// `--detailed-exitcode`: exit 2 when changes were made (or, in a plan, are pending).
     public var detailedExitCode = false
 
     public init() {}
 }
 
-/// Told as a run goes, for live progress. Every method has a default that does nothing.
+/// The operator's answer to a step waiting for its confirmation.
+public enum ConfirmationAnswer: Sendable {
+    case confirmed
+    case declined
+}
+
+/// Told as a run goes, for live progress, and asked for the operator's answer when a `confirm`
+/// step waits. Every method has a default: nothing to show, and no answers (then only
+/// `mend confirm` confirms). The library never reads the terminal itself: an embedder that has
+/// one answers through ``confirmationAnswer(for:waitingAtMost:)``.
 public protocol EngineObserver: AnyObject {
     func stepStarted(_ step: StepReport)
     func stepFinished(_ step: StepReport)
-    /// `onTerminal`: a `y` typed on standard input also confirms.
-    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool)
+    /// A step that changed the host waits `nanoseconds` for its confirmation. `answerable`: this
+    /// observer takes the operator's answer (``answersConfirmations``); `mend confirm` from
+    /// another shell confirms in any case.
+    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool)
+    /// True when ``confirmationAnswer(for:waitingAtMost:)`` can answer (the `mend` executable:
+    /// when standard input is a terminal).
+    var answersConfirmations: Bool { get }
+    /// Waits at most `milliseconds` for the operator's answer; nil when none came. Called again
+    /// and again while the step waits; between calls the engine looks for `mend confirm`, signals
+    /// and the deadline.
+    func confirmationAnswer(for step: StepReport, waitingAtMost milliseconds: Int) -> ConfirmationAnswer?
     func rollbackStarted()
     func rollbackFinished(_ report: RunReport)
 }
@@ -34,7 +49,9 @@ public protocol EngineObserver: AnyObject {
 extension EngineObserver {
     public func stepStarted(_ step: StepReport) {}
     public func stepFinished(_ step: StepReport) {}
-    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {}
+    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool) {}
+    public var answersConfirmations: Bool { false }
+    public func confirmationAnswer(for step: StepReport, waitingAtMost milliseconds: Int) -> ConfirmationAnswer? { nil }
     public func rollbackStarted() {}
     public func rollbackFinished(_ report: RunReport) {}
 }
@@ -137,7 +154,7 @@ public final class Engine: StepRunner, Effects {
             let journal = try Journal.create(at: directory.journalPath(runId))
             try journal.append(.object([
                 ("type", .string("begin")), ("run_id", .string(runId)), ("file", .string(report.file)),
-                ("root", .string(host.root)), ("pid", .int(Int(getpid()))), ("started", .int(Int(time(nil)))),
+                ("root", .string(host.root)), ("pid", .int(host.processID)), ("started", .int(host.wallClockSeconds())),
             ]))
             self.journal = journal
         } catch {
@@ -156,7 +173,7 @@ public final class Engine: StepRunner, Effects {
     /// Runs the program. Throws only when the run cannot start (``LockHeld``, a ``HostError`` of the
     /// state directory) or on a ``UsageError`` from a param; every other outcome is in the report.
     public func run(_ unit: CompiledUnit) throws -> RunReport {
-        let started = Engine.milliseconds()
+        let started = milliseconds()
         let runId = options.isPlan || options.stateDirectory == nil ? nil : StateDirectory.newRunId()
         report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: runId)
         defer { lock = nil }
@@ -256,7 +273,7 @@ public final class Engine: StepRunner, Effects {
             : outcome.permissionDenied ? 77
             : outcome.failed || failedChecks ? 1
             : changed && options.detailedExitCode ? 2 : 0
-        report.durationMs = Engine.milliseconds() - started
+        report.durationMs = milliseconds() - started
         try? journal?.append(.object([("type", .string("end")), ("status", .string(report.status.rawValue)),
                                       ("runbook", report.runbook.map(JSON.string) ?? .null)]))
     }
@@ -278,7 +295,7 @@ public final class Engine: StepRunner, Effects {
         }
         try journalStep(entry)
         observer?.stepStarted(step)
-        let started = Engine.milliseconds()
+        let started = milliseconds()
         let firstCheck = interpreter.checks.count
         current = entry
         entry.bodyStarted = true
@@ -286,7 +303,7 @@ public final class Engine: StepRunner, Effects {
             current = nil
             entry.checks = firstCheck..<interpreter.checks.count
             step.checks = interpreter.checks[entry.checks].map(redacted)
-            step.durationMs = Engine.milliseconds() - started
+            step.durationMs = milliseconds() - started
             observer?.stepFinished(step)
         }
         do {
@@ -486,42 +503,33 @@ public final class Engine: StepRunner, Effects {
 
     // MARK: Confirmation
 
-    /// Holds a changed step until `y` on the terminal or `mend confirm`; fails it when time runs out.
+    /// Holds a changed step until the observer's operator answers or `mend confirm` confirms;
+    /// fails it when time runs out.
     private func waitForConfirmation(_ entry: StepEntry, nanoseconds: Int) throws {
         let step = entry.report
         let directory = options.stateDirectory
         if let directory, let runId = report.runId {
             try directory.announce(StateDirectory.PendingConfirmation(
-                runId: runId, step: step.index, name: step.name, pid: Int(getpid()),
-                deadline: Int(time(nil)) + (nanoseconds + 999_999_999) / 1_000_000_000))
+                runId: runId, step: step.index, name: step.name, pid: host.processID,
+                deadline: host.wallClockSeconds() + (nanoseconds + 999_999_999) / 1_000_000_000))
         }
         defer { directory?.clearConfirmation() }
-        observer?.waitingForConfirmation(step, nanoseconds: nanoseconds, onTerminal: options.confirmsOnTerminal)
-        let deadline = Engine.milliseconds() + nanoseconds / 1_000_000
-        var terminal = options.confirmsOnTerminal
-        var line: [UInt8] = []
-        while Engine.milliseconds() < deadline {
+        let answerable = observer?.answersConfirmations == true
+        observer?.waitingForConfirmation(step, nanoseconds: nanoseconds, answerable: answerable)
+        let deadline = milliseconds() + nanoseconds / 1_000_000
+        while milliseconds() < deadline {
             try Interrupted.check()
             if let directory, let runId = report.runId, directory.isConfirmed(runId: runId, step: step.index) { return }
-            guard terminal else {
-                usleep(100_000)
-                continue
+            let slice = min(100, deadline - milliseconds())
+            let asked = milliseconds()
+            switch answerable ? observer?.confirmationAnswer(for: step, waitingAtMost: slice) : nil {
+            case .confirmed?: return
+            case .declined?: throw MendError("not confirmed: declined at the terminal", span: entry.span)
+            case nil:
+                // An observer without an answer may return at once: wait out the slice here.
+                let left = slice - (milliseconds() - asked)
+                if left > 0 { host.sleep(nanoseconds: left * 1_000_000) }
             }
-            var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            guard poll(&fds, 1, 100) > 0 else { continue }
-            var byte: UInt8 = 0
-            guard read(0, &byte, 1) == 1 else {
-                terminal = false
-                continue
-            }
-            guard byte == 0x0A else {
-                line.append(byte)
-                continue
-            }
-            let answer = String(decoding: line, as: UTF8.self).lowercased().filter { !$0.isWhitespace }
-            line = []
-            if answer == "y" || answer == "yes" { return }
-            if answer == "n" || answer == "no" { throw MendError("not confirmed: declined at the terminal", span: entry.span) }
         }
         throw MendError("not confirmed within \(Value.formatDuration(nanoseconds))", span: entry.span)
     }
@@ -581,10 +589,8 @@ public final class Engine: StepRunner, Effects {
         return ErrorReport(message: redactor.redact(message), location: location, rendered: redactor.redact(text))
     }
 
-    /// Milliseconds of a monotonic clock.
-    static func milliseconds() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+    /// Milliseconds of the host's monotonic clock.
+    func milliseconds() -> Int {
+        host.monotonicMilliseconds()
     }
 }

@@ -89,7 +89,7 @@ public final class StateDirectory {
 
     /// The ids of the journalled runs, oldest first (ids sort by start time).
     public func runIds() -> [String] {
-        let names = Host.entries(runsPath)?.map(\.name) ?? []
+        let names = Host.local.entries(runsPath)?.map(\.name) ?? []
         return names.filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(8)) }.sorted()
     }
 

@@ -12,7 +12,7 @@ extension Host {
 
     /// The entries of the directory at a resolved path, sorted by name; nil when it cannot be read.
     /// Symbolic links are not followed (they are not directories here), so a walk stays in the tree.
-    public static func entries(_ resolved: String) -> [Entry]? {
+    public func entries(_ resolved: String) -> [Entry]? {
         guard let dir = opendir(resolved) else { return nil }
         defer { closedir(dir) }
         var result: [Entry] = []

@@ -15,7 +15,12 @@ public struct HostError: Error, Sendable, CustomStringConvertible {
     /// The error of the last failed call: `"\(what): \(strerror(errno))"`.
     static func last(_ what: String) -> HostError {
         let code = errno
-        return HostError("\(what): \(String(cString: strerror(code)))", code: code)
+        return HostError("\(what): \(reason(code))", code: code)
+    }
+
+    /// The system's text for an errno value ("failed" for 0).
+    public static func reason(_ code: Int32) -> String {
+        code == 0 ? "failed" : String(cString: strerror(code))
     }
 
     /// The process lacks the privileges the operation needs (exit 77).

@@ -257,7 +257,7 @@ public struct Completer: Sendable {
     /// read gives none.
     private static func entries(of directory: String, on host: Host, prefix: String, separator: UInt8,
                                 swapped: Bool, start: Int) -> Completion {
-        guard let resolved = try? host.resolve(directory), let entries = Host.entries(resolved) else {
+        guard let resolved = try? host.resolve(directory), let entries = host.entries(resolved) else {
             return Completion(start: start, candidates: [])
         }
         var names: [String] = []

@@ -56,12 +56,12 @@ extension Interpreter {
             throw MendError("an import path starts with std/, ./, ../ or /: \"\(path)\"", span: span)
         }
         let resolved = Interpreter.resolvePath(path, relativeTo: importer?.name)
-        return canonicalPath(resolved) ?? resolved
+        return Host.local.canonicalLocalPath(resolved) ?? resolved
     }
 
     private func moduleSource(_ key: String, path: String, span: Span) throws -> SourceFile {
         if let text = Stdlib.sources[key] { return SourceFile(name: key, text: text) }
-        guard let bytes = readFileBytes(key) else {
+        guard let bytes = (try? Host.local.read(key)) ?? nil else {
             throw MendError("cannot read the module \"\(path)\" (looked for \(key))", kind: .host, span: span)
         }
         return SourceFile(name: key, bytes: bytes)

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Where `print` and `log` go. The command line writes to stdout and stderr; embedders and tests
 /// can capture.
 public protocol OutputSink: AnyObject {
@@ -134,7 +136,7 @@ public final class Interpreter: BuiltinContext {
     func runUnit(_ unit: CompiledUnit, in module: Module) throws -> Value {
         // A runbook file that imports itself, directly or not, is a cycle too.
         let isProgram = loading.isEmpty
-        let key = isProgram ? canonicalPath(unit.file.name) : nil
+        let key = isProgram ? Host.local.canonicalLocalPath(unit.file.name) : nil
         if let key { loading.append(key) }
         defer { if key != nil { loading.removeAll() } }
         module.reserve(unit.globalNames)
@@ -161,7 +163,7 @@ public final class Interpreter: BuiltinContext {
     }
 
     public func logLine(_ text: String) {
-        output.standardError("[\(Interpreter.timestamp())] \(text)\n")
+        output.standardError("[\(effects.host.utcTimestamp())] \(text)\n")
         logObserver?(text)
     }
 }
@@ -177,7 +179,8 @@ public final class StandardOutput: OutputSink, Sendable {
         text.withUTF8 { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = systemWrite(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                let n = Glibc.write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if n < 0, errno == EINTR { continue }
                 if n <= 0 { return }
                 offset += n
             }

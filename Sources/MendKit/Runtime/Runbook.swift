@@ -101,7 +101,7 @@ extension Interpreter {
     private func environmentName(_ name: String) -> String { "MEND_PARAM_" + name.uppercased() }
 
     private func environmentParameter(_ name: String) -> String? {
-        environmentValue(environmentName(name))
+        effects.host.environmentValue(environmentName(name))
     }
 
     /// The map a `catch` binds: `{message, kind, location}`.

@@ -130,7 +130,6 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.fromStep = options.from
         engineOptions.rollsBack = !options.noRollback
         engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.host.stateDirectory)
-        engineOptions.confirmsOnTerminal = isatty(0) != 0
         engineOptions.detailedExitCode = options.detailedExitCode
         let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)
         var reporter: TextReporter?
@@ -138,8 +137,9 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
             let term = getenv("TERM").map { String(cString: $0) } ?? ""
             let colour = isatty(1) != 0 && getenv("NO_COLOR") == nil && term != "dumb"
             reporter = TextReporter(colour: colour, write: { Console.write($0) }, prompt: { Console.error($0, newline: false) })
-            engine.observer = reporter
         }
+        let observer = RunObserver(reporter: reporter, terminal: isatty(0) != 0 ? TerminalConfirmation() : nil)
+        engine.observer = observer
 
         let report: RunReport
         do {

@@ -25,6 +25,8 @@ final class Repl: EngineObserver {
     /// Lines read so far, so an error names the line of the session (or script) it is on.
     private var linesRead = 0
     private let stepLines: TextReporter
+    /// `y` typed at the terminal for a `confirm` step; nil in a script.
+    private let confirmation: TerminalConfirmation?
     /// Changes the step lines already showed.
     private var shownChanges = Set<ObjectIdentifier>()
 
@@ -36,6 +38,7 @@ final class Repl: EngineObserver {
         self.parameters = parameters
         let term = getenv("TERM").map { String(cString: $0) } ?? ""
         let colour = isTerminal && isatty(2) != 0 && getenv("NO_COLOR") == nil && term != "dumb"
+        confirmation = isTerminal ? TerminalConfirmation() : nil
         stepLines = TextReporter(colour: colour, write: { Console.error($0, newline: false) },
                                  prompt: { Console.error($0, newline: false) })
     }
@@ -230,8 +233,14 @@ final class Repl: EngineObserver {
         stepLines.stepFinished(step)
     }
 
-    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {
-        stepLines.waitingForConfirmation(step, nanoseconds: nanoseconds, onTerminal: onTerminal)
+    func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool) {
+        stepLines.waitingForConfirmation(step, nanoseconds: nanoseconds, answerable: answerable)
+    }
+
+    var answersConfirmations: Bool { confirmation != nil }
+
+    func confirmationAnswer(for step: StepReport, waitingAtMost milliseconds: Int) -> ConfirmationAnswer? {
+        confirmation?.answer(waitingAtMost: milliseconds)
     }
 }
 

@@ -46,7 +46,6 @@ struct ReplCommand: ParsableCommand {
             options.isPlan = dry
             options.rollsBack = !noRollback
             options.stateDirectory = stateDirectory(host.stateDirectory)
-            options.confirmsOnTerminal = isTerminal
             let engine = Engine(interpreter: interpreter, host: Host(root: root), options: options)
             let reader: any LineReader
             var editor: LineEditor?

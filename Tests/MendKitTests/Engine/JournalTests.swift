@@ -226,7 +226,7 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
 
     /// This process's open descriptors and what they point at.
     private func openDescriptors() -> [(fd: Int32, target: String)] {
-        (Host.entries("/proc/self/fd") ?? []).compactMap { entry in
+        (Host.local.entries("/proc/self/fd") ?? []).compactMap { entry in
             guard let fd = Int32(entry.name) else { return nil }
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = readlink("/proc/self/fd/\(entry.name)", &buffer, buffer.count - 1)

@@ -18,7 +18,7 @@ private let repositoryRoot: String = {
 private func withFixture<T>(_ name: String, _ body: (ScratchDirectory) throws -> T) throws -> T {
     try withScratch { dir throws in
         let source = repositoryRoot + "/Tests/mendTests/Fixtures/hosts/" + name + "/."
-        let copy = try ProcessRunner.run(["cp", "-a", source, dir.path])
+        let copy = try Host.local.run(["cp", "-a", source, dir.path])
         guard copy.status == 0 else {
             throw ScratchError("cannot copy \(source): \(String(decoding: copy.stderr, as: UTF8.self))")
         }
@@ -233,7 +233,7 @@ struct FactErrorTests {
             #expect(try r.initSystem() == "none")
             #expect(try r.container() == "none")
             #expect(try r.selinuxMode() == "disabled")
-            #expect(try r.kernelArch() == FactsReader.uname().machine)
+            #expect(try r.kernelArch() == Host.local.kernelIdentity().machine)
             // mend facts shows every fact, with the reasons of the missing ones.
             let facts = Facts.read(from: MendKit.Host(root: dir.path))
             #expect(facts.entries.count == 17)

@@ -9,7 +9,7 @@ import Testing
 
 /// This process's limits, straight from getrlimit.
 private func limits(_ kind: UlimitKind) throws -> LimitPair {
-    try UlimitResource().current(kind)
+    try UlimitResource().current(kind, on: Host.local)
 }
 
 private let managed = "/etc/security/limits.d/90-mend.conf"
@@ -45,7 +45,7 @@ private let header = "# Managed by mend (ulimit.persist): its lines are replaced
             #expect(throws: MendError.self) { _ = try LimitValue.parse(bad, "x") }
         }
         #expect(LimitValue.finite(5) < .unlimited && !(LimitValue.unlimited < .finite(5)))
-        #expect(LimitValue(rlim: rlim_t.max) == .unlimited)
+        #expect(LimitValue(rlim: UInt64(rlim_t.max)) == .unlimited)
     }
 
     @Test func statesOfOtherProcessesAreAlreadyUndone() {

@@ -20,7 +20,7 @@ enum FixtureRoot {
     /// Runs `body` over a fresh copy (modes and links kept) of the fixture host `host`.
     static func with<T>(_ host: String, _ body: (ScratchDirectory) throws -> T) throws -> T {
         try withScratch { dir in
-            let copy = try ProcessRunner.run(["cp", "-a", hostsPath + "/" + host + "/.", dir.path])
+            let copy = try Host.local.run(["cp", "-a", hostsPath + "/" + host + "/.", dir.path])
             guard copy.status == 0 else {
                 throw ScratchError("cannot copy fixture \(host): \(String(decoding: copy.stderr, as: UTF8.self))")
             }

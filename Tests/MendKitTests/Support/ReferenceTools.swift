@@ -23,6 +23,6 @@ enum ReferenceTool {
     /// could not start.
     static func output(_ argv: [String]) -> [UInt8]? {
         let path = getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin"
-        return try? ProcessRunner.run(argv, environment: ["LC_ALL=C", "PATH=\(path)"]).stdout
+        return try? Host.local.run(argv, environment: ["LC_ALL=C", "PATH=\(path)"]).stdout
     }
 }

@@ -59,9 +59,9 @@ public final class TextReporter: EngineObserver {
         return line
     }
 
-    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, onTerminal: Bool) {
+    public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool) {
         let within = Value.formatDuration(nanoseconds)
-        if onTerminal {
+        if answerable {
             prompt("Step \(step.index) \"\(step.name)\" changed the host. Keep the changes? "
                    + "Type y within \(within), or run `mend confirm` from another shell: ")
         } else {

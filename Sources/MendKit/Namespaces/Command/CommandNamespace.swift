@@ -69,12 +69,12 @@ public enum CommandNamespace {
         let effects = args.context.effects
         var environment: [String]?
         if !effects.host.isLive {
-            environment = ProcessRunner.inheritedEnvironment().filter { !$0.hasPrefix("MEND_ROOT=") } + ["MEND_ROOT=\(effects.host.root)"]
+            environment = effects.host.environment().filter { !$0.hasPrefix("MEND_ROOT=") } + ["MEND_ROOT=\(effects.host.root)"]
         }
         let text = argv.map(quoted).joined(separator: " ")
         let result = try effects.runCommand(text, readonly: readonly) {
-            try ProcessRunner.run(argv, environment: environment, stdin: input, timeout: timeout,
-                                  shouldStop: { Interrupted.isPending })
+            try effects.host.run(argv, environment: environment, stdin: input, timeout: timeout,
+                                 shouldStop: { Interrupted.isPending })
         }
         let map = MapRef()
         guard let result else {

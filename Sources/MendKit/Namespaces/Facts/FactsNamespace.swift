@@ -8,7 +8,7 @@ public enum FactsNamespace {
         registry.describeNamespace("kernel", "The running kernel: release, arch.")
         registry.describeNamespace("cpu", "CPUs: count.")
         registry.describeNamespace("mem", "Memory from /proc/meminfo: total, available (sizes).")
-        registry.describeNamespace("disk", "Disk space: free(path), by statvfs.")
+        registry.describeNamespace("disk", "Disk space: free(path), as df shows it.")
         registry.describeNamespace("host", "The host: name.")
         registry.describeNamespace("user", "The user mend runs as: uid, name, is_root.")
         registry.describeNamespace("selinux", "SELinux: mode (enforcing, permissive or disabled).")
@@ -26,8 +26,8 @@ public enum FactsNamespace {
         }
         registry.register(Builtin(namespace: "disk", name: "free", params: [Builtin.Param("path")], doc: """
             The space left for writing on the file system that holds path (a size).
-            statvfs(2) of the path resolved under the root: f_bavail × f_frsize, the "Avail" of df — the
-            blocks reserved for root are not counted. A path that does not exist is an error naming it.
+            The free blocks an unprivileged user may write (f_bavail × f_frsize of the file system holding the
+            path, resolved under the root): the "Avail" of df — the blocks reserved for root are not counted. A path that does not exist is an error naming it.
             """, example: #"disk.free("/") > 0B  # true unless the disk is full"#) { args in
             let path = try args.string(0)
             do throws(FactError) {
@@ -62,12 +62,12 @@ public enum FactsNamespace {
             """, #"os.pretty  # "Ubuntu 22.04.4 LTS""#),
         "kernel.release": ("""
             The kernel release: "5.15.0-105-generic".
-            /proc/sys/kernel/osrelease (under --root, the root's); on the live host without it, uname(2). Under
+            /proc/sys/kernel/osrelease (under --root, the root's); on the live host without it, the running kernel's (uname -r). Under
             --root without that file it is an error.
             """, #"kernel.release  # "5.15.0-105-generic""#),
         "kernel.arch": ("""
             The machine architecture: "x86_64", "aarch64", ….
-            /proc/sys/kernel/arch (Linux 6.1 and later); otherwise uname(2)'s machine — the machine mend runs on,
+            /proc/sys/kernel/arch (Linux 6.1 and later); otherwise the running kernel's (uname -m) — the machine mend runs on,
             also under --root, since older kernels have no file that says it.
             """, #"kernel.arch in ["x86_64", "aarch64", "armv7l", "riscv64", "s390x", "ppc64le"]"#),
         "cpu.count": ("""
@@ -89,20 +89,20 @@ public enum FactsNamespace {
         "host.name": ("""
             The host name: "node-1".
             /proc/sys/kernel/hostname (the kernel's), else the first line of /etc/hostname (under --root, the
-            root's files); on the live host without either, uname(2)'s node name.
+            root's files); on the live host without either, the kernel's node name (uname -n).
             """, #"host.name != ""  # true"#),
         "user.uid": ("""
             The effective uid mend runs as (an int).
-            geteuid(2): the process's own, also under --root.
+            The process's own, also under --root.
             """, #"user.uid == 0  # true when running as root"#),
         "user.name": ("""
             The name of the effective uid: "root".
-            Looked up in the root's /etc/passwd; on the live host, the system's user database (getpwuid_r, for
+            Looked up in the root's /etc/passwd; on the live host, the system's user database (NSS, for
             directory users) when /etc/passwd has no entry. No entry is an error naming the uid.
             """, #"user.name  # "root" when running as root"#),
         "user.is_root": ("""
             True when mend runs with effective uid 0.
-            geteuid(2) == 0. Use it in a require: require user.is_root, "run as root".
+            The effective uid is 0. Use it in a require: require user.is_root, "run as root".
             """, #"user.is_root == (user.uid == 0)  # true"#),
         "init": ("""
             The init system: systemd, openrc, sysv or none.

@@ -136,20 +136,20 @@ public struct FactsReader {
 
     // MARK: kernel
 
-    /// /proc/sys/kernel/osrelease; on the live host without it, uname(2)'s release.
+    /// /proc/sys/kernel/osrelease; on the live host without it, the running kernel's release.
     public func kernelRelease() throws(FactError) -> String {
         if let text = try file("/proc/sys/kernel/osrelease", "kernel.release") { return text.factsTrimmed }
-        if host.isLive { return FactsReader.uname().release }
+        if host.isLive { return host.kernelIdentity().release }
         throw missing("kernel.release", "/proc/sys/kernel/osrelease")
     }
 
-    /// /proc/sys/kernel/arch (Linux 6.1 and later); otherwise uname(2)'s machine, which is the
+    /// /proc/sys/kernel/arch (Linux 6.1 and later); otherwise the running kernel's machine, which is the
     /// machine mend runs on (older kernels have no file that says it).
     public func kernelArch() throws(FactError) -> String {
         if let text = try file("/proc/sys/kernel/arch", "kernel.arch"), !text.factsTrimmed.isEmpty {
             return text.factsTrimmed
         }
-        return FactsReader.uname().machine
+        return host.kernelIdentity().machine
     }
 
     // MARK: cpu and memory
@@ -164,8 +164,7 @@ public struct FactsReader {
                     if let n = FactsReader.countRanges(line.dropFirst("Cpus_allowed_list:".count)), n > 0 { return n }
                 }
             }
-            let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-            if online > 0 { return online }
+            if let online = host.onlineProcessorCount() { return online }
         }
         if let info = try file("/proc/cpuinfo", "cpu.count") {
             let n = info.split(separator: "\n").filter {
@@ -225,8 +224,8 @@ public struct FactsReader {
 
     // MARK: disk
 
-    /// The bytes an unprivileged user may still write on the file system holding `path` (statvfs(2)
-    /// `f_bavail × f_frsize`, what `df` shows as available). The path resolves under the root; a
+    /// The bytes an unprivileged user may still write on the file system holding `path`
+    /// (`f_bavail × f_frsize`, what `df` shows as available). The path resolves under the root; a
     /// missing path is an error naming it.
     public func diskFree(_ path: String) throws(FactError) -> Int {
         let fact = "disk.free(\(Value.quote(path)))"
@@ -237,18 +236,17 @@ public struct FactsReader {
         } catch {
             throw FactError(fact, error.message)
         }
-        var s = statvfs()
-        guard statvfs(resolved, &s) == 0 else {
-            throw FactError(fact, "cannot statvfs \(path): \(String(cString: strerror(errno)))")
+        do throws(HostError) {
+            return try host.availableBytes(onFileSystemOf: resolved)
+        } catch {
+            throw FactError(fact, "cannot read the free space of \(path): \(HostError.reason(error.code))")
         }
-        let (bytes, overflow) = Int(clamping: s.f_bavail).multipliedReportingOverflow(by: Int(clamping: s.f_frsize))
-        return overflow ? Int.max : bytes
     }
 
     // MARK: host and user
 
     /// /proc/sys/kernel/hostname (the kernel's), else the first line of /etc/hostname; on the live
-    /// host without either, uname(2)'s node name.
+    /// host without either, the running kernel's node name.
     public func hostName() throws(FactError) -> String {
         if let text = try file("/proc/sys/kernel/hostname", "host.name"), !text.factsTrimmed.isEmpty {
             return text.factsTrimmed
@@ -257,32 +255,32 @@ public struct FactsReader {
            let line = text.split(separator: "\n").map(\.factsTrimmed).first(where: { !$0.isEmpty && !$0.hasPrefix("#") }) {
             return line
         }
-        if host.isLive { return FactsReader.uname().nodename }
+        if host.isLive { return host.kernelIdentity().nodeName }
         throw FactError("host.name", "cannot read /proc/sys/kernel/hostname or /etc/hostname: no such file")
     }
 
-    /// The effective uid of this process (geteuid(2)): whoever runs mend, also under `--root`.
+    /// The effective uid of this process: whoever runs mend, also under `--root`.
     public func userUID() -> Int {
-        Int(geteuid())
+        Int(host.effectiveUserID)
     }
 
     /// The name of the effective uid in the root's /etc/passwd; on the live host, also the system's
-    /// user database (getpwuid_r(3), for directory users).
+    /// user database (NSS, for directory users).
     public func userName() throws(FactError) -> String {
-        let uid = geteuid()
+        let uid = host.effectiveUserID
         if let text = try file("/etc/passwd", "user.name") {
             for line in text.split(separator: "\n") {
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false)
                 if fields.count > 2, UInt32(fields[2]) == uid, !fields[0].isEmpty { return String(fields[0]) }
             }
         }
-        if host.isLive, let name = FactsReader.passwdName(uid) { return name }
+        if host.isLive, let name = host.userName(ofUID: uid) { return name }
         throw FactError("user.name", "no user with uid \(uid) in /etc/passwd")
     }
 
     /// True when the effective uid is 0.
     public func userIsRoot() -> Bool {
-        geteuid() == 0
+        host.effectiveUserID == 0
     }
 
     // MARK: init, container, SELinux
@@ -322,7 +320,7 @@ public struct FactsReader {
         for path in ["/run/secrets/kubernetes.io", "/var/run/secrets/kubernetes.io"] {
             if try exists(path, fact) { return "kubernetes" }
         }
-        if host.isLive, let k8s = getenv("KUBERNETES_SERVICE_HOST"), k8s.pointee != 0 { return "kubernetes" }
+        if host.isLive, host.environmentValue("KUBERNETES_SERVICE_HOST")?.isEmpty == false { return "kubernetes" }
         if try exists("/run/.containerenv", fact) { return "podman" }
         if try exists("/.dockerenv", fact) { return "docker" }
         if let word = try file("/run/systemd/container", fact)?.factsTrimmed.lowercased(), !word.isEmpty {
@@ -396,27 +394,6 @@ public struct FactsReader {
 
     private func missing(_ fact: String, _ path: String) -> FactError {
         FactError(fact, "cannot read \(path): no such file")
-    }
-
-    /// uname(2) of the running kernel.
-    static func uname() -> (release: String, machine: String, nodename: String) {
-        var system = utsname()
-        _ = Glibc.uname(&system)
-        func field<T>(_ value: T) -> String {
-            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        return (field(system.release), field(system.machine), field(system.nodename))
-    }
-
-    /// The user name of `uid` from the system's user database, or nil.
-    static func passwdName(_ uid: uid_t) -> String? {
-        var entry = passwd()
-        var buffer = [CChar](repeating: 0, count: 16384)
-        var result: UnsafeMutablePointer<passwd>?
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
-            return nil
-        }
-        return String(cString: name)
     }
 }
 

@@ -61,9 +61,10 @@ public enum FileNamespace {
                 after.missingDirectories = []
                 after.unknown = nil
                 if !before.exists {
+                    let host = args.context.effects.host
                     after.mode = 0o644
-                    after.uid = geteuid()
-                    after.gid = getegid()
+                    after.uid = host.effectiveUserID
+                    after.gid = host.effectiveGroupID
                 }
                 if let mode = args.optional(2) { after.mode = try fileMode(mode, args) }
                 if let owner = args.optional(3) { (after.uid, after.gid) = try fileOwner(owner, current: after, args) }
@@ -89,7 +90,7 @@ public enum FileNamespace {
                 }
                 var after = before
                 if !before.exists {
-                    after = FileResource.State(exists: true, mode: 0o644, uid: geteuid(), gid: getegid())
+                    after = FileResource.State(newFileOn: args.context.effects.host)
                 }
                 guard let text = String(validating: after.content, as: UTF8.self) else {
                     throw MendError("file.line: \(path) is not UTF-8 text")

@@ -33,6 +33,11 @@ public struct FileResource: Resource {
             self.missingDirectories = missingDirectories
         }
 
+        /// A new, empty file as mend creates one: mode 0644, owned by this process's user.
+        public init(newFileOn host: Host) {
+            self.init(exists: true, mode: 0o644, uid: host.effectiveUserID, gid: host.effectiveGroupID)
+        }
+
         public var json: JSON {
             guard exists else {
                 return missingDirectories.isEmpty ? .object([("exists", .bool(false))])

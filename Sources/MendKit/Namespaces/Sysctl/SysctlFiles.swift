@@ -81,7 +81,7 @@ enum SysctlFiles {
             chosen[name(of: managedFile)] = (managedFile, text)
         }
         for directory in directories {
-            guard let resolved = try? effects.host.resolve(directory), let entries = Host.entries(resolved) else { continue }
+            guard let resolved = try? effects.host.resolve(directory), let entries = effects.host.entries(resolved) else { continue }
             for entry in entries where entry.mayBeFile && entry.name.hasSuffix(".conf") && !entry.name.hasPrefix(".") {
                 guard chosen[entry.name] == nil else { continue }
                 let path = directory + "/" + entry.name

@@ -135,7 +135,7 @@ public enum SysctlNamespace {
         guard !before.exists || newText != oldText else { return nil }
         var after = before
         if !before.exists {
-            after = FileResource.State(exists: true, mode: 0o644, uid: geteuid(), gid: getegid())
+            after = FileResource.State(newFileOn: effects.host)
         }
         after.content = Array(newText.utf8)
         after.missingDirectories = []

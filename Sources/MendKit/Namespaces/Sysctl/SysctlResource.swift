@@ -143,7 +143,7 @@ public struct SysctlResource: Resource {
             let bytes = try host.read(resolved) ?? []
             return SysctlResource.state(String(decoding: bytes, as: UTF8.self))
         } catch {
-            throw HostError("cannot read \(key): \(SysctlResource.reason(error.code))", code: error.code)
+            throw HostError("cannot read \(key): \(HostError.reason(error.code))", code: error.code)
         }
     }
 
@@ -155,12 +155,12 @@ public struct SysctlResource: Resource {
             try host.writeInPlace(resolved, Array((value + "\n").utf8))
         } catch where error.isPermissionDenied {
             // Exit 77, naming the key rather than its file.
-            throw HostError("cannot write \(key): \(SysctlResource.reason(error.code))", code: error.code)
+            throw HostError("cannot write \(key): \(HostError.reason(error.code))", code: error.code)
         } catch where error.code == EINVAL || error.code == ERANGE || error.code == EOVERFLOW {
             throw MendError("the kernel rejected \(key) = \(Value.quote(value.replacing("\t", with: " "))): "
-                            + SysctlResource.reason(error.code), kind: .host)
+                            + HostError.reason(error.code), kind: .host)
         } catch {
-            throw HostError("cannot write \(key): \(SysctlResource.reason(error.code))", code: error.code)
+            throw HostError("cannot write \(key): \(HostError.reason(error.code))", code: error.code)
         }
     }
 
@@ -183,10 +183,5 @@ public struct SysctlResource: Resource {
     public func same(_ a: JSON, _ b: JSON) -> Bool {
         guard let x = a["value"]?.string, let y = b["value"]?.string else { return a == b }
         return SysctlValue.tokens(x) == SysctlValue.tokens(y)
-    }
-
-    /// strerror's text for an errno value.
-    static func reason(_ code: Int32) -> String {
-        code == 0 ? "failed" : String(cString: strerror(code))
     }
 }

@@ -10,17 +10,17 @@ enum SysctlTree {
         guard let info = try host.info(resolved) else { throw unknownKey(prefix, on: host) }
         guard info.isDirectory else { return [prefix] }
         var keys: [SysctlKey] = []
-        walk(resolved, prefix.components, into: &keys, depth: 0)
+        walk(resolved, prefix.components, into: &keys, depth: 0, on: host)
         return keys
     }
 
     /// Adds the keys below a directory, depth first. The depth bound keeps a strange tree (a bind
     /// mount looping back) from running forever; /proc/sys is about six levels deep.
-    private static func walk(_ resolved: String, _ components: [String], into keys: inout [SysctlKey], depth: Int) {
-        guard depth < 16, let entries = Host.entries(resolved) else { return }
+    private static func walk(_ resolved: String, _ components: [String], into keys: inout [SysctlKey], depth: Int, on host: Host) {
+        guard depth < 16, let entries = host.entries(resolved) else { return }
         for entry in entries {
             if entry.isDirectory {
-                walk(resolved + "/" + entry.name, components + [entry.name], into: &keys, depth: depth + 1)
+                walk(resolved + "/" + entry.name, components + [entry.name], into: &keys, depth: depth + 1, on: host)
             } else if entry.mayBeFile {
                 keys.append(SysctlKey(components: components + [entry.name]))
             }
@@ -49,7 +49,7 @@ enum SysctlTree {
             }
             depth -= 1
         }
-        guard let directory, depth >= 0, let entries = Host.entries(directory) else { return nil }
+        guard let directory, depth >= 0, let entries = host.entries(directory) else { return nil }
         let head = Array(parts[..<depth])
         let tail = Array(parts[(depth + 1)...])
         // First, the entry that makes the whole key closest (`net.cor.somaxconn` → `net.core.somaxconn`)

@@ -18,7 +18,7 @@ public struct SystemdDropinResource: Resource {
 
     public func write(_ target: String, _ state: JSON, on host: Host) throws {
         try file.write(target, state, on: host)
-        if SystemdDropinResource.reloads(on: host) { try SystemdDropinResource.daemonReload() }
+        if SystemdDropinResource.reloads(on: host) { try SystemdDropinResource.daemonReload(on: host) }
     }
 
     public func reportValue(_ state: JSON) -> JSON { file.reportValue(state) }
@@ -43,10 +43,10 @@ public struct SystemdDropinResource: Resource {
     }
 
     /// Runs `systemctl daemon-reload`; an error when it fails.
-    static func daemonReload() throws {
+    static func daemonReload(on host: Host) throws {
         let result: ProcessResult
         do {
-            result = try ProcessRunner.run(["systemctl", "daemon-reload"], timeout: 120_000_000_000)
+            result = try host.run(host.command(.systemctl, ["daemon-reload"]), timeout: 120_000_000_000)
         } catch {
             throw HostError("systemctl daemon-reload: \(error.message)")
         }

@@ -56,7 +56,7 @@ public enum UlimitNamespace {
                     throw MendError("ulimit.set: the soft limit (\(soft.text)) is above the hard limit (\(hard.text))")
                 }
                 let before = try args.context.effects.state(of: resource, kind.name)
-                let after = UlimitResource.state(LimitPair(soft: soft, hard: hard))
+                let after = UlimitResource.state(LimitPair(soft: soft, hard: hard), on: args.context.effects.host)
                 guard !resource.same(before, after) else { return .bool(false) }
                 try args.context.effects.perform(Change(resource, target: kind.name, before: before, after: after))
                 return .bool(true)
@@ -117,7 +117,7 @@ public enum UlimitNamespace {
                 let text = try fileText(before, path, "ulimit.persist")
                 let edited = LimitFiles.editLimits(text, domain: domain, item: kind.name, settings: settings)
                 if before.exists, edited == text { return .bool(false) }
-                let after = replacing(before, with: edited)
+                let after = replacing(before, with: edited, on: args.context.effects.host)
                 try args.context.effects.perform(Change(file, target: path, before: before.json, after: after.json,
                                                         note: FileNamespace.note(before, after)))
                 return .bool(true)
@@ -143,8 +143,8 @@ public enum UlimitNamespace {
                 let text = try fileText(before, path, "ulimit.unit")
                 let edited = LimitFiles.editDropIn(text, key: kind.systemd, value: value)
                 if before.exists, edited == text { return .bool(false) }
-                let after = replacing(before, with: edited)
                 let host = args.context.effects.host
+                let after = replacing(before, with: edited, on: host)
                 let note = [FileNamespace.note(before, after), SystemdDropinResource.reloadNote(on: host)].compactMap { $0 }
                 try args.context.effects.perform(Change(dropIn, target: path, before: before.json, after: after.json,
                                                         note: note.joined(separator: "; ")))
@@ -178,8 +178,8 @@ public enum UlimitNamespace {
     }
 
     /// The state with new content: a new file gets mode 0644 and this process's user, as file.write does.
-    private static func replacing(_ state: FileResource.State, with text: String) -> FileResource.State {
-        var after = state.exists ? state : FileResource.State(exists: true, mode: 0o644, uid: geteuid(), gid: getegid())
+    private static func replacing(_ state: FileResource.State, with text: String, on host: Host) -> FileResource.State {
+        var after = state.exists ? state : FileResource.State(newFileOn: host)
         after.content = Array(text.utf8)
         after.missingDirectories = []
         return after

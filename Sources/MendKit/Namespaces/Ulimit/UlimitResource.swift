@@ -1,6 +1,6 @@
 import Glibc
 
-/// A resource limit by its names: `nofile` for getrlimit, /proc/PID/limits, limits.conf and systemd.
+/// A resource limit by its names: `nofile` for the kernel, /proc/PID/limits, limits.conf and systemd.
 public struct UlimitKind: Sendable, Equatable {
     /// The name runbooks, `ulimit -…` help and limits.conf use: `nofile`.
     public let name: String
@@ -13,7 +13,7 @@ public struct UlimitKind: Sendable, Equatable {
     /// What the number counts, for messages and docs: `files`, `bytes`.
     let unit: String
 
-    /// limits.conf counts these in KiB; getrlimit and systemd in bytes.
+    /// limits.conf counts these in KiB; the kernel and systemd in bytes.
     var kibInLimitsConf: Bool { ["fsize", "data", "stack", "core", "rss", "memlock", "as"].contains(name) }
 
     /// In the order of /proc/PID/limits.
@@ -56,16 +56,17 @@ public enum LimitValue: Equatable, Sendable, Comparable {
     case finite(UInt64)
     case unlimited
 
-    /// RLIM_INFINITY: all bits set (Swift cannot import the C macro, whose value overflows).
-    static let infinity = rlim_t.max
+    /// RLIM_INFINITY, the kernel's "no limit".
+    static let infinity = Host.unlimited
 
-    init(rlim: rlim_t) {
-        self = rlim == LimitValue.infinity ? .unlimited : .finite(UInt64(rlim))
+    init(rlim: UInt64) {
+        self = rlim == LimitValue.infinity ? .unlimited : .finite(rlim)
     }
 
-    var rlim: rlim_t {
+    /// The number the kernel takes: ``infinity`` for unlimited.
+    var rlim: UInt64 {
         switch self {
-        case .finite(let n): return rlim_t(n)
+        case .finite(let n): return n
         case .unlimited: return LimitValue.infinity
         }
     }
@@ -141,7 +142,7 @@ public struct LimitPair: Equatable, Sendable {
 }
 
 /// A resource limit of the mend process itself (kind `ulimit`, target the resource name, e.g.
-/// `nofile`): getrlimit and setrlimit. Commands that `run` starts inherit it.
+/// `nofile`), read and set through ``Host``. Commands that `run` starts inherit it.
 ///
 /// The state is `{"soft": 1024, "hard": 524288, "pid": 4242}` (`"unlimited"` for RLIM_INFINITY). A
 /// limit belongs to a process and ends with it, so the state names the process: states of two
@@ -153,17 +154,19 @@ public struct UlimitResource: Resource {
     public init() {}
 
     /// The limits of this process.
-    public func current(_ kind: UlimitKind) throws -> LimitPair {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(kind.rlimit), &limit) == 0 else {
-            throw HostError.last("cannot read ulimit \(kind.name)")
+    public func current(_ kind: UlimitKind, on host: Host) throws -> LimitPair {
+        let limit: (soft: UInt64, hard: UInt64)
+        do throws(HostError) {
+            limit = try host.resourceLimit(kind.rlimit)
+        } catch {
+            throw HostError("cannot read ulimit \(kind.name): \(error.message)", code: error.code)
         }
-        return LimitPair(soft: LimitValue(rlim: limit.rlim_cur), hard: LimitValue(rlim: limit.rlim_max))
+        return LimitPair(soft: LimitValue(rlim: limit.soft), hard: LimitValue(rlim: limit.hard))
     }
 
     /// A state of this process.
-    public static func state(_ pair: LimitPair) -> JSON {
-        .object([("soft", pair.soft.json), ("hard", pair.hard.json), ("pid", .int(Int(getpid())))])
+    public static func state(_ pair: LimitPair, on host: Host) -> JSON {
+        .object([("soft", pair.soft.json), ("hard", pair.hard.json), ("pid", .int(host.processID))])
     }
 
     /// The limits a state records, or nil when it is damaged.
@@ -174,20 +177,20 @@ public struct UlimitResource: Resource {
 
     public func read(_ target: String, on host: Host) throws -> JSON {
         guard let kind = UlimitKind.lookUp(target) else { throw HostError("ulimit: unknown resource \(target)") }
-        return UlimitResource.state(try current(kind))
+        return UlimitResource.state(try current(kind, on: host), on: host)
     }
 
     public func write(_ target: String, _ state: JSON, on host: Host) throws {
         guard let kind = UlimitKind.lookUp(target), let pair = UlimitResource.pair(state) else {
             throw HostError("ulimit \(target): the recorded state is damaged")
         }
-        var limit = rlimit(rlim_cur: pair.soft.rlim, rlim_max: pair.hard.rlim)
-        guard setrlimit(__rlimit_resource_t(kind.rlimit), &limit) == 0 else {
-            let code = errno
-            let why = code != EPERM ? "" : kind.name == "nofile" ? " (raising a hard limit needs root, and nofile stays within fs.nr_open)"
+        do throws(HostError) {
+            try host.setResourceLimit(kind.rlimit, soft: pair.soft.rlim, hard: pair.hard.rlim)
+        } catch {
+            let why = error.code != EPERM ? "" : kind.name == "nofile" ? " (raising a hard limit needs root, and nofile stays within fs.nr_open)"
                 : " (raising a hard limit needs root)"
             throw HostError("cannot set ulimit \(kind.name) to soft \(pair.soft.text), hard \(pair.hard.text): "
-                + String(cString: strerror(code)) + why, code: code)
+                + error.message + why, code: error.code)
         }
     }
 

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The core library: global functions (`len`, `print`, `format`, …), string methods and list methods.
 public enum CoreLibrary {
     /// Most elements `range(…)` may build as a list (a `for` loop over `range` never builds one).
@@ -328,37 +326,34 @@ public enum CoreLibrary {
                 """, example: #"sleep(100ms)"#) { args in
                 let ns = try args.duration(0)
                 guard ns >= 0 else { throw MendError("sleep: the duration must not be negative, got \(Value.formatDuration(ns))") }
-                try pause(nanoseconds: ns)
+                try pause(nanoseconds: ns, on: args.context.effects.host)
                 return .null
             },
             Builtin(name: "env", params: [Param("name"), .optional("default")], doc: """
                 The value of an environment variable of the mend process, or the default (nil) when unset.
                 """, example: #"env("HOME", "/root")  # "/root" when HOME is unset"#) { args in
-                let name = try args.string(0)
-                guard let raw = getenv(name) else { return args.optional(1) ?? .null }
-                return .string(String(cString: raw))
+                guard let value = args.context.effects.host.environmentValue(try args.string(0)) else {
+                    return args.optional(1) ?? .null
+                }
+                return .string(value)
             },
             Builtin(name: "now", doc: """
                 The current time as float seconds since the Unix epoch.
                 Subtract two readings to measure how long something took.
-                """, example: #"let t = now(); sleep(10ms); now() - t >= 0.01  # true"#) { _ in
-                var ts = timespec()
-                clock_gettime(CLOCK_REALTIME, &ts)
-                return .float(Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+                """, example: #"let t = now(); sleep(10ms); now() - t >= 0.01  # true"#) { args in
+                .float(args.context.effects.host.wallClock())
             },
         ]
     }
 
     /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout). Sleeps in
     /// slices: the signal may land on another thread and never interrupt this one's nanosleep.
-    private static func pause(nanoseconds ns: Int) throws {
+    private static func pause(nanoseconds ns: Int, on host: Host) throws {
         var left = ns
         while left > 0 {
             try Interrupted.check()
             let slice = min(left, 50_000_000)
-            var request = timespec(tv_sec: 0, tv_nsec: slice)
-            var remaining = timespec()
-            while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+            host.sleep(nanoseconds: slice)
             left -= slice
         }
         try Interrupted.check()

@@ -2,14 +2,14 @@ import Glibc
 import Testing
 @testable import MendKit
 
-@Suite struct ProcessRunnerTests {
+@Suite struct SystemProcessRunnerTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
     private func cString(_ chars: [CChar]) -> String {
         text(chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
     }
 
     @Test func capturesStdout() throws {
-        let result = try ProcessRunner.run(["echo", "hello", "world"])
+        let result = try Host.local.run(["echo", "hello", "world"])
         #expect(text(result.stdout) == "hello world\n")
         #expect(result.stderr.isEmpty)
         #expect(result.status == 0)
@@ -23,35 +23,35 @@ import Testing
         sigaddset(&term, SIGTERM)
         pthread_sigmask(SIG_BLOCK, &term, &old)
         defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
-        #expect(try ProcessRunner.run(["sh", "-c", "kill -TERM $$; exit 0"]).status == 128 + SIGTERM)
+        #expect(try Host.local.run(["sh", "-c", "kill -TERM $$; exit 0"]).status == 128 + SIGTERM)
     }
 
     @Test func childGetsDefaultSigpipeEvenIfWeIgnoreIt() throws {
         // A shell cannot un-ignore a signal ignored on entry, so this shows what it inherited.
         let old = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, old) }
-        #expect(try ProcessRunner.run(["sh", "-c", "kill -PIPE $$; exit 0"]).status == 128 + SIGPIPE)
+        #expect(try Host.local.run(["sh", "-c", "kill -PIPE $$; exit 0"]).status == 128 + SIGPIPE)
     }
 
     @Test func capturesStderrSeparately() throws {
-        let result = try ProcessRunner.run(["sh", "-c", "echo out; echo oops >&2"])
+        let result = try Host.local.run(["sh", "-c", "echo out; echo oops >&2"])
         #expect(text(result.stdout) == "out\n")
         #expect(text(result.stderr) == "oops\n")
     }
 
     @Test func reportsExitCode() throws {
-        #expect(try ProcessRunner.run(["sh", "-c", "exit 3"]).status == 3)
+        #expect(try Host.local.run(["sh", "-c", "exit 3"]).status == 3)
     }
 
     @Test func reportsKillingSignalAs128Plus() throws {
-        let result = try ProcessRunner.run(["sh", "-c", "kill -9 $$"])
+        let result = try Host.local.run(["sh", "-c", "kill -9 $$"])
         #expect(result.status == 128 + 9)
         #expect(!result.timedOut && !result.stopped)
     }
 
     @Test func roundTripsAMebibyteThroughCat() throws {
         let input = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 11) }
-        let result = try ProcessRunner.run(["cat"], stdin: input)
+        let result = try Host.local.run(["cat"], stdin: input)
         #expect(result.status == 0)
         #expect(result.stdout.count == input.count)
         #expect(result.stdout == input)
@@ -59,18 +59,18 @@ import Testing
 
     @Test func survivesAChildThatIgnoresItsInput() throws {
         // Writing to a pipe nobody reads must not kill us with SIGPIPE.
-        let result = try ProcessRunner.run(["true"], stdin: [UInt8](repeating: 7, count: 1 << 20))
+        let result = try Host.local.run(["true"], stdin: [UInt8](repeating: 7, count: 1 << 20))
         #expect(result.status == 0)
     }
 
     @Test func noStdinMeansDevNull() throws {
-        let result = try ProcessRunner.run(["cat"])
+        let result = try Host.local.run(["cat"])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
     }
 
     @Test func timeoutKillsTheCommand() throws {
-        let result = try ProcessRunner.run(["sh", "-c", "sleep 30; echo x"], timeout: 200_000_000)
+        let result = try Host.local.run(["sh", "-c", "sleep 30; echo x"], timeout: 200_000_000)
         #expect(result.timedOut)
         #expect(!result.stopped)
         #expect(result.status == 128 + 9)
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func timeoutKillsTheWholeProcessGroup() throws {
-        let result = try ProcessRunner.run(["sh", "-c", "sleep 30 & echo $!; wait"], timeout: 300_000_000)
+        let result = try Host.local.run(["sh", "-c", "sleep 30 & echo $!; wait"], timeout: 300_000_000)
         #expect(result.timedOut)
         let line = text(result.stdout).split(separator: "\n").first.map(String.init) ?? ""
         let sleeper = try #require(Int32(line))
@@ -93,7 +93,7 @@ import Testing
 
     @Test func shouldStopKills() throws {
         var polls = 0
-        let result = try ProcessRunner.run(["sh", "-c", "sleep 30"], shouldStop: {
+        let result = try Host.local.run(["sh", "-c", "sleep 30"], shouldStop: {
             polls += 1
             return polls >= 3
         })
@@ -105,7 +105,7 @@ import Testing
 
     @Test func missingCommandThrows() {
         do {
-            _ = try ProcessRunner.run(["no-such-command-mend-test"])
+            _ = try Host.local.run(["no-such-command-mend-test"])
             Issue.record("expected ProcessError")
         } catch {
             #expect(error.command == "no-such-command-mend-test")
@@ -122,7 +122,7 @@ import Testing
         let path = cString(template)
         defer { unlink(path) }
         do {
-            _ = try ProcessRunner.run([path])
+            _ = try Host.local.run([path])
             Issue.record("expected ProcessError")
         } catch {
             #expect(error.message == "permission denied")
@@ -130,13 +130,13 @@ import Testing
     }
 
     @Test func passesExactlyTheGivenEnvironment() throws {
-        let result = try ProcessRunner.run(["env"], environment: ["A=1", "B=two words"])
+        let result = try Host.local.run(["env"], environment: ["A=1", "B=two words"])
         #expect(text(result.stdout) == "A=1\nB=two words\n")
     }
 
     @Test func inheritsTheEnvironmentByDefault() throws {
         let path = try #require(getenv("PATH")).withMemoryRebound(to: UInt8.self, capacity: 1) { String(cString: $0) }
-        let result = try ProcessRunner.run(["sh", "-c", "printf %s \"$PATH\""])
+        let result = try Host.local.run(["sh", "-c", "printf %s \"$PATH\""])
         #expect(text(result.stdout) == path)
     }
 
@@ -147,18 +147,18 @@ import Testing
         defer { rmdir(dir) }
         let real = try #require(realpath(dir, nil))
         defer { free(real) }
-        let result = try ProcessRunner.run(["pwd", "-P"], workingDirectory: dir)
+        let result = try Host.local.run(["pwd", "-P"], workingDirectory: dir)
         #expect(text(result.stdout) == String(cString: real) + "\n")
     }
 
     @Test func missingWorkingDirectoryThrows() {
         #expect(throws: ProcessError.self) {
-            try ProcessRunner.run(["pwd"], workingDirectory: "/no/such/dir/for/mend")
+            try Host.local.run(["pwd"], workingDirectory: "/no/such/dir/for/mend")
         }
     }
 
     @Test func outputOverTheLimitIsDrainedButNotKept() throws {
-        let result = try ProcessRunner.run(["sh", "-c", "head -c 200000 /dev/zero; head -c 5000 /dev/zero >&2"],
+        let result = try Host.local.run(["sh", "-c", "head -c 200000 /dev/zero; head -c 5000 /dev/zero >&2"],
                                            outputLimit: 1000)
         // Status 0: the writer was never blocked or cut off, only the kept bytes were capped.
         #expect(result.status == 0)

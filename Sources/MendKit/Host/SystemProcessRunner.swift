@@ -1,58 +1,22 @@
 import Glibc
 import CMendSupport
 
-/// What a finished command left behind.
-public struct ProcessResult: Sendable {
-    /// The exit code, or 128 + the signal number when a signal ended it
-    /// (-1 in the odd case that someone else reaped the child, e.g. SIGCHLD is ignored).
-    public let status: Int32
-    /// What the command wrote to standard output (at most `outputLimit` bytes).
-    public let stdout: [UInt8]
-    /// What the command wrote to standard error (at most `outputLimit` bytes).
-    public let stderr: [UInt8]
-    /// Killed because the timeout passed.
-    public let timedOut: Bool
-    /// Killed because `shouldStop` returned true.
-    public let stopped: Bool
-}
+/// Starts real processes with posix_spawn: the live machine's commands, captured synchronously
+/// (swift-subprocess is async-only; the interpreter is not).
+public struct SystemProcessRunner: ProcessRunner {
+    public init() {}
 
-/// Why a command could not start.
-public struct ProcessError: Error, Sendable, CustomStringConvertible {
-    /// The command's `argv[0]`.
-    public let command: String
-    /// What went wrong, e.g. "no such command", "permission denied" or the system's error text.
-    public let message: String
-    /// `command: message`.
-    public var description: String { "\(command): \(message)" }
-}
-
-/// Runs commands synchronously, capturing their output.
-public enum ProcessRunner {
-    /// This process's environment as `NAME=VALUE` entries, to extend for a command.
-    public static func inheritedEnvironment() -> [String] {
-        var result: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            result.append(String(cString: entry))
-            p += 1
-        }
-        return result
+    public func run(_ request: ProcessRequest, shouldStop: () -> Bool) throws(ProcessError) -> ProcessResult {
+        try SystemProcessRunner.spawn(request.argv, environment: request.environment,
+                                      workingDirectory: request.workingDirectory, stdin: request.stdin,
+                                      timeout: request.timeout, outputLimit: request.outputLimit, shouldStop: shouldStop)
     }
 
-    /// Runs `argv` without a shell; `argv[0]` is looked up in `PATH` unless it contains a '/'.
-    ///
-    /// - Parameters:
-    ///   - environment: `nil` inherits this process's environment; otherwise exactly these "K=V" entries.
-    ///   - workingDirectory: where the command runs; `nil` is this process's current directory.
-    ///   - stdin: bytes written to the command's standard input, which is then closed; `nil` gives it /dev/null.
-    ///   - timeout: nanoseconds before the command is killed; `nil` waits for ever.
-    ///   - outputLimit: bytes kept per stream; the rest is read and dropped so the command never blocks.
-    ///   - shouldStop: polled at least every 50 ms; returning true kills the command.
-    /// On timeout or stop the command's whole process group gets SIGKILL, and the result says so.
-    /// - Throws: `ProcessError` when the command cannot be started.
-    public static func run(_ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
-                           stdin: [UInt8]? = nil, timeout: Int? = nil, outputLimit: Int = 16 << 20,
-                           shouldStop: () -> Bool = { false }) throws(ProcessError) -> ProcessResult {
+    /// Runs `argv` without a shell and waits for it; on timeout or stop the command's whole process
+    /// group gets SIGKILL, and the result says so.
+    private static func spawn(_ argv: [String], environment: [String]?, workingDirectory: String?,
+                              stdin: [UInt8]?, timeout: Int?, outputLimit: Int,
+                              shouldStop: () -> Bool) throws(ProcessError) -> ProcessResult {
         guard let command = argv.first else { throw ProcessError(command: "", message: "empty command") }
         func failure(_ code: Int32) -> ProcessError {
             switch code {

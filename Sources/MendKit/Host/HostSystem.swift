@@ -1,0 +1,95 @@
+import Glibc
+
+/// The process and the kernel mend runs on: ids, names, the kernel's identity, CPUs, disk space
+/// and the environment. Under an offline root these are still the running machine's: the root
+/// holds files, not a running system.
+extension Host {
+    /// The effective uid of this process.
+    public var effectiveUserID: UInt32 { geteuid() }
+
+    /// The effective gid of this process.
+    public var effectiveGroupID: UInt32 { getegid() }
+
+    /// This process's id.
+    public var processID: Int { Int(getpid()) }
+
+    /// The user name of `uid` in the system's user database (NSS: files, and directory users on
+    /// the live machine), or nil.
+    public func userName(ofUID uid: UInt32) -> String? {
+        var entry = passwd()
+        var buffer = [CChar](repeating: 0, count: 16384)
+        var result: UnsafeMutablePointer<passwd>?
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name else {
+            return nil
+        }
+        return String(cString: name)
+    }
+
+    /// The running kernel as uname(2) names it.
+    public struct KernelIdentity: Sendable, Equatable {
+        /// `5.15.0-105-generic`.
+        public let release: String
+        /// `x86_64`.
+        public let machine: String
+        /// The node (host) name.
+        public let nodeName: String
+    }
+
+    /// uname(2) of the running kernel.
+    public func kernelIdentity() -> KernelIdentity {
+        var system = utsname()
+        _ = uname(&system)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return KernelIdentity(release: field(system.release), machine: field(system.machine), nodeName: field(system.nodename))
+    }
+
+    /// The CPUs online (sysconf), or nil when the system does not say.
+    public func onlineProcessorCount() -> Int? {
+        let online = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return online > 0 ? online : nil
+    }
+
+    /// The bytes an unprivileged user may still write on the file system holding a resolved path
+    /// (statvfs(2): `f_bavail × f_frsize`, what `df` shows as available).
+    public func availableBytes(onFileSystemOf resolved: String) throws(HostError) -> Int {
+        var s = statvfs()
+        guard statvfs(resolved, &s) == 0 else { throw HostError.last("cannot read the free space of \(shown(resolved))") }
+        let (bytes, overflow) = Int(clamping: s.f_bavail).multipliedReportingOverflow(by: Int(clamping: s.f_frsize))
+        return overflow ? Int.max : bytes
+    }
+
+    /// An environment variable of this process, or nil when it is unset.
+    public func environmentValue(_ name: String) -> String? {
+        guard let raw = getenv(name) else { return nil }
+        return String(cString: raw)
+    }
+
+    /// This process's environment as `NAME=VALUE` entries, to extend for a command.
+    public func environment() -> [String] {
+        var result: [String] = []
+        var p = environ
+        while let entry = p.pointee {
+            result.append(String(cString: entry))
+            p += 1
+        }
+        return result
+    }
+
+    /// The working directory of this process ("/" when it cannot be read).
+    public func currentDirectory() -> String {
+        guard let buffer = getcwd(nil, 0) else { return "/" }
+        defer { free(buffer) }
+        return String(cString: buffer)
+    }
+
+    /// The canonical absolute path of an existing file of the machine mend runs on (symbolic
+    /// links resolved, a relative path taken from the working directory), or nil. Not under the
+    /// root: it finds runbooks and their imports.
+    public func canonicalLocalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}
