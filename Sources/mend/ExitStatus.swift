@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The exit codes of the command-line contract (LANGUAGE.md §6).
+/// The exit codes of the command line (docs/cli.md, Exit codes).
 enum ExitStatus {
     static let success: Int32 = 0
     static let failed: Int32 = 1

@@ -4,7 +4,7 @@ import Glibc
 import Testing
 
 /// `mend repl` with standard input not a terminal: no prompts or banner, statements run as they
-/// come, exit 1 when one failed (LANGUAGE.md §7).
+/// come, exit 1 when one failed (docs/repl.md).
 @Suite("mend repl, scripted")
 struct ReplScriptTests {
     /// Runs `mend repl ARGS` with `input` on stdin and a private state directory.

@@ -335,7 +335,7 @@ struct RunbookEngineTests {
         }
     }
 
-    // MARK: 9. Exit codes (LANGUAGE.md §6)
+    // MARK: 9. Exit codes (docs/runbooks.md)
 
     @Test func exitCodesZeroAndTwo() throws {
         let fixture = try EngineFixture()

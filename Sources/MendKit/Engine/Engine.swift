@@ -57,7 +57,7 @@ extension EngineObserver {
 }
 
 /// Runs a runbook's steps: applies changes (journal first) or plans them over an overlay, keeps
-/// the statuses, and on a failure undoes everything newest first (LANGUAGE.md §4).
+/// the statuses, and on a failure undoes everything newest first (docs/runbooks.md).
 ///
 /// ```swift
 /// let interpreter = Interpreter()

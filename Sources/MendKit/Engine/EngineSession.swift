@@ -27,7 +27,7 @@ public struct UndoOutcome {
     public var notUndone: [(change: ChangeReport, reason: String)] = []
 }
 
-/// The engine serving the REPL (LANGUAGE.md §7). A REPL input is a small program run in the
+/// The engine serving the REPL (docs/repl.md). A REPL input is a small program run in the
 /// session's module; host changes it makes outside a step are journalled as one step named after
 /// the input, so `mend runs` and `mend rollback` see a session like a run. The host lock is held
 /// only while an input that changes the host runs (and while `:undo` works), so an idle session

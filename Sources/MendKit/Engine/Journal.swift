@@ -31,7 +31,7 @@ public final class Journal {
         let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw HostError.last("cannot open the journal \(path)") }
         let journal = Journal(path: path, fd: fd)
-        if let bytes = try Host().read(path) {
+        if let bytes = try Host.local.read(path) {
             let intact = parse(bytes).length
             if intact < bytes.count, ftruncate(fd, off_t(intact)) != 0 {
                 throw HostError.last("cannot repair the journal \(path)")
@@ -52,7 +52,7 @@ public final class Journal {
 
     /// The intact records of a journal file, in order.
     static func records(at path: String) throws(HostError) -> [JSON] {
-        guard let bytes = try Host().read(path) else { throw HostError("no journal at \(path)", code: ENOENT) }
+        guard let bytes = try Host.local.read(path) else { throw HostError("no journal at \(path)", code: ENOENT) }
         return parse(bytes).records
     }
 

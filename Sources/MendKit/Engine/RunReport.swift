@@ -1,11 +1,11 @@
-/// What happened to a step (LANGUAGE.md §4).
+/// What happened to a step (docs/runbooks.md, Steps).
 public enum StepStatus: String, Sendable {
     case ok, changed, failed, skipped
     case rolledBack = "rolled_back"
     case wouldChange = "would_change"
 }
 
-/// The outcome of a whole run; the first that applies wins (LANGUAGE.md §6).
+/// The outcome of a whole run; the first that applies wins (docs/runbooks.md, Exit codes).
 public enum RunStatus: String, Sendable {
     case preconditionFailed = "precondition_failed"
     case rollbackIncomplete = "rollback_incomplete"
@@ -113,7 +113,7 @@ public final class RunReport {
     public internal(set) var error: ErrorReport?
     /// What `log` wrote outside any step.
     public internal(set) var logs: [String] = []
-    /// The process exit code the contract gives this outcome (LANGUAGE.md §6).
+    /// The process exit code this outcome gives (docs/runbooks.md, Exit codes).
     public internal(set) var exitCode: Int32 = 0
 
     init(file: String, isPlan: Bool, host: HostSummary, runId: String?) {

@@ -72,13 +72,13 @@ public final class StateDirectory {
         guard fd >= 0 else { throw HostError.last("cannot open the lock \(lockPath)") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let busy = errno == EWOULDBLOCK
-            let holder = String(decoding: (try? Host().read(lockPath)) ?? [], as: UTF8.self)
+            let holder = String(decoding: (try? Host.local.read(lockPath)) ?? [], as: UTF8.self)
             close(fd)
             guard busy else { throw HostError.last("cannot lock \(lockPath)") }
             let words = holder.split(whereSeparator: { $0 == " " || $0 == "\n" })
             throw LockHeld(pid: words.first.flatMap { Int($0) }, runId: words.dropFirst().first.map(String.init))
         }
-        let text = Array("\(getpid()) \(runId)\n".utf8)
+        let text = Array("\(Host.local.processID) \(runId)\n".utf8)
         ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         return Lock(fd: fd)
@@ -95,14 +95,10 @@ public final class StateDirectory {
 
     /// A new run id: the UTC start time and a random suffix, e.g. `20261125-121730-3fa2c1`.
     public static func newRunId() -> String {
-        var t = time(nil)
-        var parts = tm()
-        gmtime_r(&t, &parts)
-        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        // `2026-11-25T12:17:30Z` → `20261125` and `121730`.
+        let digits = Host.local.utcTimestamp().filter(\.isNumber)
         let random = String(UInt32.random(in: 0..<0x100_0000), radix: 16)
-        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))-"
-            + "\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))-"
-            + String(repeating: "0", count: 6 - random.count) + random
+        return "\(digits.prefix(8))-\(digits.suffix(6))-" + String(repeating: "0", count: 6 - random.count) + random
     }
 
     // MARK: Confirmation
@@ -123,12 +119,12 @@ public final class StateDirectory {
         let record = JSON.object([("run_id", .string(pending.runId)), ("step", .int(pending.step)),
                                   ("name", .string(pending.name)), ("pid", .int(pending.pid)),
                                   ("deadline", .int(pending.deadline))])
-        try Host().writeAtomically(pendingConfirmPath, Array(record.text.utf8), mode: 0o600, uid: getuid(), gid: getgid())
+        try Host.local.writeAtomically(pendingConfirmPath, Array(record.text.utf8), mode: 0o600, uid: Host.local.effectiveUserID, gid: Host.local.effectiveGroupID)
     }
 
     /// The step waiting for confirmation, if its process still runs.
     public func pendingConfirmation() -> PendingConfirmation? {
-        guard let bytes = try? Host().read(pendingConfirmPath),
+        guard let bytes = try? Host.local.read(pendingConfirmPath),
               let record = JSON.parse(String(decoding: bytes, as: UTF8.self)),
               let runId = record["run_id"]?.string, let step = record["step"]?.int,
               let pid = record["pid"]?.int, let deadline = record["deadline"]?.int else { return nil }
@@ -139,12 +135,12 @@ public final class StateDirectory {
     /// Confirms the waiting step (`mend confirm`).
     public func confirm(_ pending: PendingConfirmation) throws(HostError) {
         let text = Array("\(pending.runId) \(pending.step)\n".utf8)
-        try Host().writeAtomically(confirmedPath, text, mode: 0o600, uid: getuid(), gid: getgid())
+        try Host.local.writeAtomically(confirmedPath, text, mode: 0o600, uid: Host.local.effectiveUserID, gid: Host.local.effectiveGroupID)
     }
 
     /// True once `mend confirm` answered this step.
     func isConfirmed(runId: String, step: Int) -> Bool {
-        guard let bytes = try? Host().read(confirmedPath) else { return false }
+        guard let bytes = try? Host.local.read(confirmedPath) else { return false }
         return String(decoding: bytes, as: UTF8.self) == "\(runId) \(step)\n"
     }
 

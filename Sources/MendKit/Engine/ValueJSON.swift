@@ -1,5 +1,5 @@
 extension Value {
-    /// The value as reports show it (LANGUAGE.md §6): sizes as integer bytes, durations as
+    /// The value as reports show it (docs/runbooks.md, Reports): sizes as integer bytes, durations as
     /// strings in literal syntax (`"2.1s"`), versions as strings, functions by name.
     public var reportJSON: JSON {
         reportJSON(depth: 0)

@@ -23,6 +23,31 @@ public struct HostError: Error, Sendable, CustomStringConvertible {
         code == 0 ? "failed" : String(cString: strerror(code))
     }
 
+    /// There is no such file or directory.
+    public var isNotFound: Bool { code == ENOENT || code == ENOTDIR }
+
+    /// The path names something other than a regular file: a directory (EISDIR) or a device, a
+    /// socket, … (EINVAL).
+    public var isNotARegularFile: Bool { code == EISDIR || code == EINVAL }
+
+    /// Symbolic links lead round in a circle (or too deep).
+    public var isLinkLoop: Bool { code == ELOOP }
+
+    /// The kernel refused the value written (EINVAL, ERANGE, EOVERFLOW).
+    public var isRejectedValue: Bool { code == EINVAL || code == ERANGE || code == EOVERFLOW }
+
+    /// Not permitted (EPERM), as opposed to a file's access bits (EACCES).
+    public var isNotPermitted: Bool { code == EPERM }
+
+    /// A path that does not exist: "… does not exist" (ENOENT).
+    public static func notFound(_ message: String) -> HostError { HostError(message, code: ENOENT) }
+
+    /// A path that is a directory where a file was wanted (EISDIR).
+    public static func directory(_ message: String) -> HostError { HostError(message, code: EISDIR) }
+
+    /// A path that is neither a regular file nor a directory (EINVAL).
+    public static func notARegularFile(_ message: String) -> HostError { HostError(message, code: EINVAL) }
+
     /// The process lacks the privileges the operation needs (exit 77).
     public var isPermissionDenied: Bool { code == EACCES || code == EPERM || code == EROFS }
 

@@ -1,7 +1,6 @@
-import Glibc
-
-/// Tab completion for the REPL: keywords, namespaces, builtins, variables and map members,
-/// sysctl keys inside sysctl.*("…"), paths inside file.*("…") and sysfs.*("…"), meta commands.
+/// Tab completion for the REPL: keywords, namespaces, builtins, variables and map members, the
+/// string arguments of builtins whose parameters say how they complete (sysctl keys, paths —
+/// ``Builtin/Param/completion``), meta commands.
 ///
 /// Pure logic over the registry, the REPL's names and the host's directories: it never evaluates
 /// code or calls a function, and never throws, whatever the input.
@@ -37,13 +36,13 @@ public struct Completer: Sendable {
     }
 
     /// At most this many candidates, so a Tab in a huge directory or map stays quick.
-    static let limit = 500
+    static let limit = ArgumentCompletion.limit
 
     private let registry: Registry
     private let host: Host
     private let metaCommands: [(name: String, argument: Argument)]
 
-    /// `host` is where `sysctl`, `file` and `sysfs` paths are listed (`--root` applies);
+    /// `host` is where the paths of arguments are listed (`--root` applies);
     /// `metaCommands` are named with their colon: `(":dry", .choices(["on", "off"]))`.
     public init(registry: Registry, host: Host, metaCommands: [(name: String, argument: Argument)] = []) {
         self.registry = registry
@@ -61,7 +60,8 @@ public struct Completer: Sendable {
         switch CursorContext.at(endOf: line) {
         case .code: return completeCode(line, scope: scope)
         case .comment: return Completion(start: line.count, candidates: [])
-        case .string(let quote, let textStart, let raw): return completeString(line, quote: quote, textStart: textStart, raw: raw)
+        case .string(_, let textStart, let raw, let argument):
+            return completeString(line, textStart: textStart, raw: raw, argument: argument)
         }
     }
 
@@ -100,9 +100,10 @@ public struct Completer: Sendable {
             // :load reads the operator's own files, whatever `--root` says; its further words are
             // NAME=VALUE, and it splits at spaces, so a name with one cannot be loaded.
             guard isFirstWord else { return Completion(start: line.count, candidates: []) }
-            var completion = Completer.paths(typed, start: argumentStart, base: Completer.currentDirectory(), on: Host())
-            completion.candidates.removeAll { $0.contains(" ") || $0.contains("\t") }
-            return completion
+            let local = Host.local
+            let found = ArgumentCompletion.paths(typed, base: local.currentDirectory(), on: local)
+            return .matching(found.names.filter { !$0.contains(" ") && !$0.contains("\t") }, prefix: "",
+                             start: argumentStart + found.start)
         case .stepName?:
             return .matching(scope.steps, prefix: typed, start: argumentStart)
         }
@@ -181,99 +182,31 @@ public struct Completer: Sendable {
 
     // MARK: strings
 
-    private func completeString(_ line: [UInt8], quote: Int, textStart: Int, raw: Bool) -> Completion {
+    private func completeString(_ line: [UInt8], textStart: Int, raw: Bool, argument: CursorContext.CallSite?) -> Completion {
         let typed = line[textStart...]
         let none = Completion(start: line.count, candidates: [])
         // After an escape or an interpolation the literal's text is not its value: no path to follow.
         if !raw, typed.contains(UInt8(ascii: "\\")) || text(typed).contains("${") { return none }
-        let base: String
-        switch Completer.calleeNamespace(line, before: quote) {
-        case "sysctl": return Completer.spelled(sysctlKeys(text(typed), start: textStart), raw: raw)
-        case "file":
-            // file builtins take absolute paths only.
-            guard typed.first == UInt8(ascii: "/") else {
-                return typed.isEmpty ? Completion(start: textStart, candidates: ["/"]) : none
-            }
-            base = "/"
-        case "sysfs": base = "/sys"
-        default: return none
-        }
-        return Completer.spelled(Completer.paths(text(typed), start: textStart, base: base, on: host), raw: raw)
+        guard let argument, let builtin = callee(line, open: argument.open),
+              let completion = builtin.param(label: argument.label, position: argument.position)?.completion else { return none }
+        let found = completion.complete(text(typed), host)
+        return Completer.spelled(.matching(found.names, prefix: "", start: textStart + found.start), raw: raw)
     }
 
-    /// The namespace of the call whose first argument is the string opened at `quote`: `sysctl`
-    /// for `sysctl.get("` or `sysctl.get(key: "`; nil for any other string.
-    private static func calleeNamespace(_ line: [UInt8], before quote: Int) -> String? {
-        var i = skipSpaces(line, before: quote)
-        if i > 0, line[i - 1] == UInt8(ascii: ":") {
-            let labelEnd = skipSpaces(line, before: i - 1)
-            let labelStart = identifierStart(line, before: labelEnd)
-            guard labelStart < labelEnd else { return nil }
-            i = skipSpaces(line, before: labelStart)
+    /// The builtin called by the `(` at `open`: `ns.member(` or a global function `name(`; nil
+    /// for a call of anything else (a member of a value, `f().g(`, a runbook function).
+    private func callee(_ line: [UInt8], open: Int) -> Builtin? {
+        let memberEnd = Completer.skipSpaces(line, before: open)
+        let memberStart = Completer.identifierStart(line, before: memberEnd)
+        guard memberStart < memberEnd else { return nil }
+        let member = text(line[memberStart..<memberEnd])
+        guard memberStart > 0, line[memberStart - 1] == UInt8(ascii: ".") else {
+            return registry.functions[member]
         }
-        guard i > 0, line[i - 1] == UInt8(ascii: "(") else { return nil }
-        let memberEnd = skipSpaces(line, before: i - 1)
-        let memberStart = identifierStart(line, before: memberEnd)
-        guard memberStart < memberEnd, memberStart > 0, line[memberStart - 1] == UInt8(ascii: ".") else { return nil }
-        let namespaceStart = identifierStart(line, before: memberStart - 1)
+        let namespaceStart = Completer.identifierStart(line, before: memberStart - 1)
         // `x.sysctl.get(` is a member of a value, not the namespace.
         guard namespaceStart < memberStart - 1, namespaceStart == 0 || line[namespaceStart - 1] != UInt8(ascii: ".") else { return nil }
-        return text(line[namespaceStart..<(memberStart - 1)])
-    }
-
-    /// sysctl keys, one component at a time from /proc/sys: `net.core.somax` → `somaxconn`, and
-    /// groups with the separator after them (`net.co` → `core.`). As `sysctl.get` reads keys, a
-    /// key whose first separator is `/` is written with `/` (`net/core/somaxconn`); in the dotted
-    /// form a `.` inside a name is written `/` (`eth0/200`).
-    private func sysctlKeys(_ typed: String, start: Int) -> Completion {
-        let bytes = Array(typed.utf8)
-        let slashed = bytes.first { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") } == UInt8(ascii: "/")
-        let separator = slashed ? UInt8(ascii: "/") : UInt8(ascii: ".")
-        guard let last = bytes.lastIndex(of: separator) else {
-            return Completer.entries(of: "/proc/sys", on: host, prefix: typed, separator: separator, swapped: !slashed, start: start)
-        }
-        let groups = bytes[..<last].split(separator: separator, omittingEmptySubsequences: false).map(text)
-        guard !groups.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-            return Completion(start: start + last + 1, candidates: [])
-        }
-        let directory = "/proc/sys/" + groups.map { slashed ? $0 : SysctlKey.swapSeparators($0) }.joined(separator: "/")
-        return Completer.entries(of: directory, on: host, prefix: text(bytes[(last + 1)...]), separator: separator,
-                                 swapped: !slashed, start: start + last + 1)
-    }
-
-    /// Paths: `/etc/sys` completes the entries of /etc that start with `sys`, directories with a
-    /// `/` after them; a relative path is taken from `base`.
-    private static func paths(_ typed: String, start: Int, base: String, on host: Host) -> Completion {
-        let bytes = Array(typed.utf8)
-        let cut = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
-        let folder = text(bytes[..<cut])
-        let directory = typed.hasPrefix("/") ? folder : base + "/" + folder
-        return entries(of: directory, on: host, prefix: text(bytes[cut...]), separator: UInt8(ascii: "/"), swapped: false, start: start + cut)
-    }
-
-    /// The entries of `directory` (a path as runbooks name it) whose names start with `prefix`,
-    /// directories followed by `separator`; `swapped` spells names with `.` and `/` exchanged (dotted
-    /// sysctl keys). Hidden entries only when the prefix starts with `.`; a directory that cannot be
-    /// read gives none.
-    private static func entries(of directory: String, on host: Host, prefix: String, separator: UInt8,
-                                swapped: Bool, start: Int) -> Completion {
-        guard let resolved = try? host.resolve(directory), let entries = host.entries(resolved) else {
-            return Completion(start: start, candidates: [])
-        }
-        var names: [String] = []
-        for entry in entries where names.count < limit {
-            let name = swapped ? SysctlKey.swapSeparators(entry.name) : entry.name
-            guard name.utf8.starts(with: prefix.utf8), prefix.hasPrefix(".") || !name.hasPrefix(".") else { continue }
-            let isDirectory = entry.isDirectory || (entry.isLink && leadsToDirectory(directory + "/" + entry.name, on: host))
-            names.append(isDirectory ? name + String(UnicodeScalar(separator)) : name)
-        }
-        return .matching(names, prefix: "", start: start)
-    }
-
-    /// True when a symbolic link's target is a directory (`/sys/class/net/eth0`).
-    private static func leadsToDirectory(_ path: String, on host: Host) -> Bool {
-        guard let target = try? host.resolve(path) else { return false }
-        return (try? host.info(target))??.isDirectory == true
+        return registry.namespaces[text(line[namespaceStart..<(memberStart - 1)])]?[member]
     }
 
     /// The candidates as the string literal must spell them: in `"…"` a `\`, `"` or `$` is escaped;
@@ -292,19 +225,11 @@ public struct Completer: Sendable {
         return .matching(names, prefix: "", start: completion.start)
     }
 
-    private static func currentDirectory() -> String {
-        guard let buffer = getcwd(nil, 0) else { return "/" }
-        defer { free(buffer) }
-        return String(cString: buffer)
-    }
-
     // MARK: bytes
 
     private static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
     private static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-    private static func isIdentifierByte(_ c: UInt8) -> Bool {
-        isDigit(c) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == UInt8(ascii: "_")
-    }
+    private static func isIdentifierByte(_ c: UInt8) -> Bool { CursorContext.isIdentifierByte(c) }
 
     private static func isIdentifier(_ s: String) -> Bool {
         guard let first = s.utf8.first, !isDigit(first) else { return false }
@@ -319,9 +244,7 @@ public struct Completer: Sendable {
     }
 
     private static func skipSpaces(_ line: [UInt8], before end: Int) -> Int {
-        var i = end
-        while i > 0, isSpace(line[i - 1]) { i -= 1 }
-        return i
+        CursorContext.skipSpaces(line, before: end)
     }
 }
 

@@ -4,12 +4,12 @@ extension Registry {
     public static func standard() -> Registry {
         let registry = Registry()
         CoreLibrary.register(into: registry)
-        CommandNamespace.register(into: registry)
-        FileNamespace.register(into: registry)
-        FactsNamespace.register(into: registry)
-        SysctlNamespace.register(into: registry)
-        SysfsNamespace.register(into: registry)
-        UlimitNamespace.register(into: registry)
+        registry.register(CommandNamespace.table)
+        registry.register(FileNamespace.table)
+        registry.register(FactsNamespace.tables)
+        registry.register(SysctlNamespace.table)
+        registry.register(SysfsNamespace.table)
+        registry.register(UlimitNamespace.table)
         return registry
     }
 }

@@ -46,7 +46,8 @@ public struct ResolvedParam {
 /// let interpreter = Interpreter()
 /// let value = try interpreter.evaluate("1 + 2 * 3")   // .int(7)
 /// ```
-/// Embedders add builtins with ``Registry/register(_:)`` on ``Interpreter/registry`` before compiling.
+/// Embedders add builtins with ``Registry/register(_:)`` on ``Interpreter/registry`` before compiling
+/// (the first compile freezes the registry).
 public final class Interpreter: BuiltinContext {
     public let registry: Registry
     public var output: any OutputSink
@@ -98,6 +99,8 @@ public final class Interpreter: BuiltinContext {
     /// Parses and compiles `file`. Throws ``Diagnostics``.
     public func compile(_ file: SourceFile, options: CompileOptions = CompileOptions(),
                         globals: GlobalScope = GlobalScope()) throws(Diagnostics) -> CompiledUnit {
+        // From the first compile on, code refers to the builtins: the table stays as it is.
+        registry.freeze()
         // Parsing and compiling recurse as deep as the program nests: give them the large stack too.
         let compiled = try? onLargeStackIfNeeded { () -> Result<CompiledUnit, Diagnostics> in
             do {

@@ -1,4 +1,4 @@
-/// A REPL input collected line by line, and whether it is complete (LANGUAGE.md §3: more lines
+/// A REPL input collected line by line, and whether it is complete (docs/language.md: more lines
 /// while a bracket or a multi-line string is open or a line ends in an operator).
 ///
 /// ``Parser/isIncomplete(_:)`` decides. Parsing the whole text after every line would make a long

@@ -1,6 +1,6 @@
 import MendKit
 
-/// The REPL's `:` commands (LANGUAGE.md §7).
+/// The REPL's `:` commands (docs/repl.md).
 enum MetaCommands {
     struct Command {
         let name: String

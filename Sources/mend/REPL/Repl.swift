@@ -1,7 +1,7 @@
 import Glibc
 import MendKit
 
-/// The REPL (LANGUAGE.md §7): reads inputs (more lines while a bracket is open or a line ends
+/// The REPL (docs/repl.md): reads inputs (more lines while a bracket is open or a line ends
 /// in an operator), runs each in one persistent module through the engine — so host changes are
 /// journalled and can be undone — and prints values, changes and errors. Meta commands are in
 /// `MetaCommands.swift`.

@@ -102,3 +102,62 @@ import Testing
         #expect(CommandNamespace.quoted("") == "''")
     }
 }
+
+/// `run` and `sh` reach processes only through the host: a runner that answers them itself shows
+/// what they asked for, and no process starts.
+@Suite struct CommandsThroughTheHostTests {
+    /// Answers `systemctl is-active node` as systemd would, any other command as missing.
+    private let runner = AnsweringRunner { request throws(ProcessError) in
+        guard request.argv.first == "systemctl" || request.argv.first == "/bin/sh" else {
+            throw ProcessError(command: request.argv.first ?? "", message: "no such command")
+        }
+        return ProcessResult(status: 0, stdout: Array("active\n".utf8))
+    }
+
+    private func run(_ source: String, root: String, plan: Bool = false) throws -> RunReport {
+        let interpreter = Interpreter(registry: .standard(), output: EngineTestOutput())
+        let unit = try interpreter.compile(SourceFile(name: "test.mend", text: source))
+        var options = EngineOptions()
+        options.isPlan = plan
+        return try Engine(interpreter: interpreter, host: MendKit.Host(root: root, processes: runner), options: options).run(unit)
+    }
+
+    @Test func aStepsCommandIsAnsweredByTheHostsRunner() throws {
+        try withScratch { dir in
+            let report = try run("""
+                step "is the node up" {
+                  let r = run("systemctl", "is-active", "node")
+                  assert r.status == 0 and r.stdout.trim() == "active" and r.ran
+                }
+                """, root: dir.path)
+            #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+            let request = try #require(runner.requests.first)
+            #expect(request.argv == ["systemctl", "is-active", "node"])
+            // Under a root the command learns it from the environment.
+            #expect(request.environment?.contains("MEND_ROOT=\(dir.path)") == true)
+            #expect(report.steps.first?.changes.first?.target == "systemctl is-active node")
+        }
+    }
+
+    @Test func aReadonlyScriptRunsInAPlanAndOthersDoNot() throws {
+        try withScratch { dir in
+            let report = try run("""
+                let r = sh("systemctl is-active node", readonly: true)
+                assert r.stdout == "active\\n"
+                step "restart" { run("systemctl", "restart", "node") }
+                """, root: dir.path, plan: true)
+            #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+            #expect(runner.requests.map(\.argv) == [["/bin/sh", "-c", "systemctl is-active node"]])
+        }
+    }
+
+    @Test func aCommandTheRunnerCannotStartFailsTheStepNamingIt() throws {
+        try withScratch { dir in
+            let report = try run("""
+                step "tool" { run("mend-no-such-tool", "x", readonly: true) }
+                """, root: dir.path)
+            #expect(report.exitCode == 1)
+            #expect(failure(report) == "run: mend-no-such-tool: no such command")
+        }
+    }
+}

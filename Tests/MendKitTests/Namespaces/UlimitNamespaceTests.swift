@@ -340,3 +340,19 @@ private let header = "# Managed by mend (ulimit.persist): its lines are replaced
             == (running ? "then systemctl daemon-reload" : "systemd is not running: no daemon-reload"))
     }
 }
+
+/// The drop-in's `systemctl daemon-reload` is a command of the host: a runner that answers it
+/// shows it, and its failure is the write's.
+@Suite struct SystemdReloadTests {
+    @Test func theReloadGoesThroughTheHostAndItsFailureIsReported() throws {
+        let runner = AnsweringRunner { _ throws(ProcessError) in ProcessResult(status: 1, stderr: Array("Access denied\n".utf8)) }
+        let host = MendKit.Host(processes: runner)
+        do {
+            try SystemdDropinResource.daemonReload(on: host)
+            Issue.record("a failed reload must be an error")
+        } catch let error as HostError {
+            #expect(error.message == "systemctl daemon-reload failed (status 1): Access denied")
+        }
+        #expect(runner.requests.map(\.argv) == [["systemctl", "daemon-reload"]])
+    }
+}

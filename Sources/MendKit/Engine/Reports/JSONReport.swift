@@ -1,5 +1,5 @@
 extension RunReport {
-    /// The `--format json` report (LANGUAGE.md §6; schema in docs/report.schema.json).
+    /// The `--format json` report (docs/runbooks.md; schema in docs/report.schema.json).
     /// Beyond the contract: a change's `note`, `applied` and `undone`; `log` lines of steps and of the run;
     /// the run's `error` and `exit_code`.
     public var json: JSON {

@@ -1,5 +1,3 @@
-import Glibc
-
 /// `run(argv…)` and `sh("…")`: commands, with captured output, an exit status and a timeout.
 /// mend cannot see what a command changes, so unless it is marked `readonly: true` it runs only
 /// inside a step, is journalled as not undoable (a step's rollback block is how to compensate),
@@ -7,10 +5,9 @@ import Glibc
 public enum CommandNamespace {
     typealias Param = Builtin.Param
 
-    public static func register(into registry: Registry) {
-        registry.register(Builtin(
-            name: "run", params: [Param("command"), .label("timeout"), .label("readonly"), .label("input")], variadic: true,
-            doc: """
+    /// `run` and `sh` are global functions: the table has no namespace.
+    public static let table = NamespaceTable(nil, [
+        .function("run", [Param("command"), .label("timeout"), .label("readonly"), .label("input")], variadic: true, doc: """
             Runs a command without a shell and returns {status, stdout, stderr, ran}.
             The command and its arguments are separate strings (numbers are written out), so nothing is
             expanded or split. A non-zero status is not an error: test r.status. timeout (a duration) kills the
@@ -18,24 +15,22 @@ public enum CommandNamespace {
             nothing: then it runs anywhere, also in a plan. Otherwise it runs only in a step, a plan skips it
             (ran is false, status 0) and a failed run cannot undo it unless the step has a rollback block.
             Under --root, commands still act on the live system; they find the root in $MEND_ROOT.
-            """,
-            example: #"run("uname", "-s", readonly: true).stdout.trim()  # "Linux""#
-        ) { args in
-            var argv = [try word(args.value(0), args)]
-            for extra in args.rest { argv.append(try word(extra, args)) }
-            return try execute(argv, args)
-        })
-        registry.register(Builtin(
-            name: "sh", params: [Param("script"), .label("timeout"), .label("readonly"), .label("input")],
-            doc: """
+            """, example: #"run("uname", "-s", readonly: true).stdout.trim()  # "Linux""#, body: run),
+        .function("sh", [Param("script"), .label("timeout"), .label("readonly"), .label("input")], doc: """
             Runs a script with /bin/sh -c and returns {status, stdout, stderr, ran}.
             Use it when you need pipes, globs or redirections; otherwise prefer run, which has no shell to quote
             for. The options are run's: timeout, readonly, input.
-            """,
-            example: #"sh("echo $((6 * 7))", readonly: true).stdout  # "42\n""#
-        ) { args in
-            try execute(["/bin/sh", "-c", try args.string(0)], args)
-        })
+            """, example: #"sh("echo $((6 * 7))", readonly: true).stdout  # "42\n""#, body: sh),
+    ])
+
+    static func run(_ args: inout Arguments) throws -> Value {
+        var argv = [try word(args.value(0), args)]
+        for extra in args.rest { argv.append(try word(extra, args)) }
+        return try execute(argv, args)
+    }
+
+    static func sh(_ args: inout Arguments) throws -> Value {
+        try execute(["/bin/sh", "-c", try args.string(0)], args)
     }
 
     /// An argument as the command sees it: strings as they are, numbers written out.
@@ -51,21 +46,11 @@ public enum CommandNamespace {
 
     private static func execute(_ argv: [String], _ args: Arguments) throws -> Value {
         let name = args.builtin.name
-        var timeout: Int?
-        if let t = args.optional(1) {
-            guard case .duration(let d) = t, d > 0 else { throw args.typeError(1, expected: "a positive duration such as 30s", got: t) }
-            timeout = d
-        }
-        var readonly = false
-        if let r = args.optional(2) {
-            guard case .bool(let b) = r else { throw args.typeError(2, expected: "a bool", got: r) }
-            readonly = b
-        }
-        var input: [UInt8]?
-        if let i = args.optional(3) {
-            guard case .string(let s) = i else { throw args.typeError(3, expected: "a string", got: i) }
-            input = Array(s.utf8)
-        }
+        let positive = "a positive duration such as 30s"
+        let timeout = try args.optionalDuration(1, expected: positive)
+        if let timeout, timeout <= 0 { throw args.typeError(1, expected: positive, got: .duration(timeout)) }
+        let readonly = try args.optionalBool(2) ?? false
+        let input = try args.optionalString(3).map { Array($0.utf8) }
         let effects = args.context.effects
         var environment: [String]?
         if !effects.host.isLive {

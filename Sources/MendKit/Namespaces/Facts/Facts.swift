@@ -17,40 +17,18 @@ public struct Facts: Sendable {
         }
     }
 
-    /// Every fact in the order of LANGUAGE.md §5.
+    /// Every fact, in the order of docs/builtins/facts.md.
     public let entries: [Entry]
-
-    /// The property facts, by name, in the order `mend facts` shows them, with how to read each.
-    static let properties: [(name: String, read: @Sendable (FactsReader) throws(FactError) -> FactValue)] = [
-        ("os.id", { r throws(FactError) in .string(try r.osID()) }),
-        ("os.version", { r throws(FactError) in .string(try r.osVersion()) }),
-        ("os.family", { r throws(FactError) in .string(try r.osFamily()) }),
-        ("os.pretty", { r throws(FactError) in .string(try r.osPretty()) }),
-        ("kernel.release", { r throws(FactError) in .string(try r.kernelRelease()) }),
-        ("kernel.arch", { r throws(FactError) in .string(try r.kernelArch()) }),
-        ("cpu.count", { r throws(FactError) in .int(try r.cpuCount()) }),
-        ("mem.total", { r throws(FactError) in .size(try r.memTotal()) }),
-        ("mem.available", { r throws(FactError) in .size(try r.memAvailable()) }),
-        ("host.name", { r throws(FactError) in .string(try r.hostName()) }),
-        ("user.uid", { r in .int(r.userUID()) }),
-        ("user.name", { r throws(FactError) in .string(try r.userName()) }),
-        ("user.is_root", { r in .bool(r.userIsRoot()) }),
-        ("init", { r throws(FactError) in .string(try r.initSystem()) }),
-        ("container", { r throws(FactError) in .string(try r.container()) }),
-        ("selinux.mode", { r throws(FactError) in .string(try r.selinuxMode()) }),
-    ]
 
     /// Reads every fact of `host`, with `disk.free` of each of `diskPaths` (after the memory facts).
     public static func read(from host: Host, diskPaths: [String] = ["/"]) -> Facts {
         let reader = FactsReader(host: host)
         var entries: [Entry] = []
-        for (name, read) in properties {
-            let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
+        for fact in FactsNamespace.facts {
             let result: Result<FactValue, FactError>
-            do throws(FactError) { result = .success(try read(reader)) } catch { result = .failure(error) }
-            entries.append(Entry(namespace: parts.count == 2 ? parts[0] : nil, member: parts.last ?? name,
-                                 argument: nil, result: result))
-            if name == "mem.available" {
+            do throws(FactError) { result = .success(try fact.read(reader)) } catch { result = .failure(error) }
+            entries.append(Entry(namespace: fact.namespace, member: fact.member, argument: nil, result: result))
+            if fact.namespace == "mem", fact.member == "available" {
                 for path in diskPaths {
                     let free: Result<FactValue, FactError>
                     do throws(FactError) { free = .success(.size(try reader.diskFree(path))) } catch { free = .failure(error) }

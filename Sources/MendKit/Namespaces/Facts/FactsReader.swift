@@ -1,5 +1,3 @@
-import Glibc
-
 /// Why one fact could not be read: `mem.total: cannot read /proc/meminfo: no such file`.
 public struct FactError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The fact asked for: `mem.total`, `disk.free("/data")`.
@@ -43,7 +41,7 @@ public enum FactValue: Sendable, Equatable {
     }
 }
 
-/// Reads the host facts of LANGUAGE.md §5 from a ``Host``: from files under its root (so `--root`
+/// Reads the host facts (docs/builtins/facts.md) from a ``Host``: from files under its root (so `--root`
 /// shows a fixture host or an image), and from system calls only where no file says it or for the
 /// live process itself. Nothing is spawned. Each fact is read on its own, so one that cannot be read
 /// is an error for that fact alone.

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The `file` namespace: read, test, write, edit by line and remove files. Every change is a
 /// ``Change`` of a ``FileResource``, so it is planned, journalled and undone exactly, a file
 /// that did not exist included.
@@ -7,129 +5,128 @@ public enum FileNamespace {
     typealias Param = Builtin.Param
     static let resource = FileResource()
 
-    public static func register(into registry: Registry) {
-        registry.describeNamespace("file", "Files: read, exists, write (atomic), line, remove; paths resolve under --root.")
-        registry.register(resource: resource)
-        for builtin in builtins { registry.register(builtin) }
+    public static let table = NamespaceTable("file", doc: "Files: read, exists, write (atomic), line, remove; paths resolve under --root.",
+                                             resources: [resource], [
+        .function("read", [Param("path", completes: .absolutePath)], doc: """
+            The content of a text file.
+            In a plan it is the planned content. A missing file or one that is not UTF-8 text is an error
+            (test with file.exists first).
+            """, example: #"file.read("/etc/hostname").trim()"#, body: read),
+        .function("exists", [Param("path", completes: .absolutePath)], doc: """
+            True when a regular file exists at the path (in a plan: will exist); false for a directory.
+            """, example: #"file.exists("/etc/os-release")"#, body: exists),
+        .function("write", [Param("path", completes: .absolutePath), Param("text"), .optional("mode"), .optional("owner")],
+                  changesHost: true, doc: """
+            Makes a file hold exactly this text; returns true when it had to change.
+            The file is replaced atomically (a temporary file in the same directory, flushed, then renamed), so
+            readers never see half of it; a symbolic link stays a link and its target is written. mode (an int
+            such as 0o640 or a string "0640") and owner ("user", "user:group" or ":group", names from the root's
+            /etc/passwd and /etc/group) default to the file's current ones, or 0644 and this process's user
+            for a new file. Missing directories above it are created. Undo restores the old content, mode and
+            owner, or removes the file (and the directories made for it) when it did not exist.
+            """, example: """
+            step "motd" {
+              file.write("/etc/motd", "Managed by mend\\n", mode: 0o644)
+            }
+            """, body: write),
+        .function("line", [Param("path", completes: .absolutePath), Param("line"), .optional("match")], changesHost: true, doc: """
+            Makes sure a file contains a line; returns true when it had to change.
+            With match (a regular expression), the last line that matches is replaced by line, and line is
+            appended when none does; without it, line is appended unless the file already has it. A missing
+            file is created (mode 0644) with just that line. Other lines stay as they are.
+            """, example: """
+            step "swappiness persisted" {
+              file.line("/etc/sysctl.d/90-node.conf", "vm.swappiness = 1", match: '^\\s*vm\\.swappiness\\s*=')
+            }
+            """, body: line),
+        .function("remove", [Param("path", completes: .absolutePath)], changesHost: true, doc: """
+            Removes a file; returns true when there was one.
+            Undo puts it back with its content, mode and owner.
+            """, example: """
+            step "no stale lock" {
+              file.remove("/var/run/node.lock")
+            }
+            """, body: remove),
+    ])
+
+    static func read(_ args: inout Arguments) throws -> Value {
+        let path = try args.string(0)
+        let state = try current(path, args)
+        guard state.exists else { throw MendError("file.read: \(path) does not exist") }
+        if let reason = state.unknown { throw MendError("file.read: \(reason)", kind: .permission) }
+        guard let text = String(validating: state.content, as: UTF8.self) else {
+            throw MendError("file.read: \(path) is not UTF-8 text")
+        }
+        return .string(text)
     }
 
-    static var builtins: [Builtin] {
-        [
-            Builtin(namespace: "file", name: "read", params: [Param("path")], doc: """
-                The content of a text file.
-                In a plan it is the planned content. A missing file or one that is not UTF-8 text is an error
-                (test with file.exists first).
-                """, example: #"file.read("/etc/hostname").trim()"#) { args in
-                let path = try args.string(0)
-                let state = try current(path, args)
-                guard state.exists else { throw MendError("file.read: \(path) does not exist") }
-                if let reason = state.unknown { throw MendError("file.read: \(reason)", kind: .permission) }
-                guard let text = String(validating: state.content, as: UTF8.self) else {
-                    throw MendError("file.read: \(path) is not UTF-8 text")
-                }
-                return .string(text)
-            },
-            Builtin(namespace: "file", name: "exists", params: [Param("path")], doc: """
-                True when a regular file exists at the path (in a plan: will exist); false for a directory.
-                """, example: #"file.exists("/etc/os-release")"#) { args in
-                do {
-                    return .bool(try current(try args.string(0), args).exists)
-                } catch let error as HostError where error.code == EISDIR || error.code == EINVAL {
-                    return .bool(false)
-                }
-            },
-            Builtin(namespace: "file", name: "write", params: [Param("path"), Param("text"), .optional("mode"), .optional("owner")],
-                    changesHost: true, doc: """
-                Makes a file hold exactly this text; returns true when it had to change.
-                The file is replaced atomically (a temporary file in the same directory, flushed, then renamed), so
-                readers never see half of it; a symbolic link stays a link and its target is written. mode (an int
-                such as 0o640 or a string "0640") and owner ("user", "user:group" or ":group", names from the root's
-                /etc/passwd and /etc/group) default to the file's current ones, or 0644 and this process's user
-                for a new file. Missing directories above it are created. Undo restores the old content, mode and
-                owner, or removes the file (and the directories made for it) when it did not exist.
-                """, example: """
-                step "motd" {
-                  file.write("/etc/motd", "Managed by mend\\n", mode: 0o644)
-                }
-                """) { args in
-                let path = try args.string(0)
-                let text = try args.string(1)
-                let before = try current(path, args)
-                var after = before
-                after.exists = true
-                after.content = Array(text.utf8)
-                after.missingDirectories = []
-                after.unknown = nil
-                if !before.exists {
-                    let host = args.context.effects.host
-                    after.mode = 0o644
-                    after.uid = host.effectiveUserID
-                    after.gid = host.effectiveGroupID
-                }
-                if let mode = args.optional(2) { after.mode = try fileMode(mode, args) }
-                if let owner = args.optional(3) { (after.uid, after.gid) = try fileOwner(owner, current: after, args) }
-                return .bool(try change(path, before, after, args))
-            },
-            Builtin(namespace: "file", name: "line", params: [Param("path"), Param("line"), .optional("match")],
-                    changesHost: true, doc: """
-                Makes sure a file contains a line; returns true when it had to change.
-                With match (a regular expression), the last line that matches is replaced by line, and line is
-                appended when none does; without it, line is appended unless the file already has it. A missing
-                file is created (mode 0644) with just that line. Other lines stay as they are.
-                """, example: """
-                step "swappiness persisted" {
-                  file.line("/etc/sysctl.d/90-node.conf", "vm.swappiness = 1", match: '^\\s*vm\\.swappiness\\s*=')
-                }
-                """) { args in
-                let path = try args.string(0)
-                let line = try args.string(1)
-                guard !line.contains("\n") else { throw MendError("file.line: 'line' must be one line, without \\n") }
-                let before = try current(path, args)
-                if let reason = before.unknown {
-                    throw MendError("file.line: \(reason) (a plan cannot edit lines it cannot read)", kind: .permission)
-                }
-                var after = before
-                if !before.exists {
-                    after = FileResource.State(newFileOn: args.context.effects.host)
-                }
-                guard let text = String(validating: after.content, as: UTF8.self) else {
-                    throw MendError("file.line: \(path) is not UTF-8 text")
-                }
-                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                if lines.last == "" { lines.removeLast() }
-                let original = lines
-                if let pattern = args.optional(2) {
-                    guard case .string(let p) = pattern else { throw args.typeError(2, expected: "a string (a regex)", got: pattern) }
-                    let regex: Regex<AnyRegexOutput>
-                    do { regex = try Regex(p) } catch { throw MendError("file.line: invalid regex \(Value.quote(p)): \(error)") }
-                    if let k = lines.lastIndex(where: { $0.contains(regex) }) {
-                        lines[k] = line
-                    } else {
-                        lines.append(line)
-                    }
-                } else if !lines.contains(line) {
-                    lines.append(line)
-                }
-                // Already there: leave the file alone, even a last line without its newline.
-                if before.exists, lines == original { return .bool(false) }
-                after.content = Array((lines.joined(separator: "\n") + "\n").utf8)
-                after.missingDirectories = []
-                return .bool(try change(path, before, after, args))
-            },
-            Builtin(namespace: "file", name: "remove", params: [Param("path")], changesHost: true, doc: """
-                Removes a file; returns true when there was one.
-                Undo puts it back with its content, mode and owner.
-                """, example: """
-                step "no stale lock" {
-                  file.remove("/var/run/node.lock")
-                }
-                """) { args in
-                let path = try args.string(0)
-                let before = try current(path, args)
-                guard before.exists else { return .bool(false) }
-                return .bool(try change(path, before, FileResource.State(exists: false), args))
-            },
-        ]
+    static func exists(_ args: inout Arguments) throws -> Value {
+        do {
+            return .bool(try current(try args.string(0), args).exists)
+        } catch let error as HostError where error.isNotARegularFile {
+            return .bool(false)
+        }
+    }
+
+    static func write(_ args: inout Arguments) throws -> Value {
+        let path = try args.string(0)
+        let text = try args.string(1)
+        let before = try current(path, args)
+        var after = before
+        after.exists = true
+        after.content = Array(text.utf8)
+        after.missingDirectories = []
+        after.unknown = nil
+        if !before.exists {
+            let host = args.context.effects.host
+            after.mode = 0o644
+            after.uid = host.effectiveUserID
+            after.gid = host.effectiveGroupID
+        }
+        if let mode = args.optional(2) { after.mode = try fileMode(mode, args) }
+        if let owner = args.optional(3) { (after.uid, after.gid) = try fileOwner(owner, current: after, args) }
+        return .bool(try change(path, before, after, args))
+    }
+
+    static func line(_ args: inout Arguments) throws -> Value {
+        let path = try args.string(0)
+        let line = try args.string(1)
+        guard !line.contains("\n") else { throw MendError("file.line: 'line' must be one line, without \\n") }
+        let pattern = try args.optionalString(2, expected: "a string (a regex)")
+        let before = try current(path, args)
+        if let reason = before.unknown {
+            throw MendError("file.line: \(reason) (a plan cannot edit lines it cannot read)", kind: .permission)
+        }
+        var after = before.exists ? before : FileResource.State(newFileOn: args.context.effects.host)
+        guard let text = String(validating: after.content, as: UTF8.self) else {
+            throw MendError("file.line: \(path) is not UTF-8 text")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        let original = lines
+        if let pattern {
+            let regex: Regex<AnyRegexOutput>
+            do { regex = try Regex(pattern) } catch { throw MendError("file.line: invalid regex \(Value.quote(pattern)): \(error)") }
+            if let k = lines.lastIndex(where: { $0.contains(regex) }) {
+                lines[k] = line
+            } else {
+                lines.append(line)
+            }
+        } else if !lines.contains(line) {
+            lines.append(line)
+        }
+        // Already there: leave the file alone, even a last line without its newline.
+        if before.exists, lines == original { return .bool(false) }
+        after.content = Array((lines.joined(separator: "\n") + "\n").utf8)
+        after.missingDirectories = []
+        return .bool(try change(path, before, after, args))
+    }
+
+    static func remove(_ args: inout Arguments) throws -> Value {
+        let path = try args.string(0)
+        let before = try current(path, args)
+        guard before.exists else { return .bool(false) }
+        return .bool(try change(path, before, FileResource.State(exists: false), args))
     }
 
     /// The file's state as the run sees it (planned in a plan).

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A file's existence, content, mode and owner: the state `file.*` builtins change (kind `file`).
 ///
 /// As JSON: `{"exists": false, "missing_dirs": […]}` or `{"exists": true, "mode": 420, "uid": 0,
@@ -83,7 +81,8 @@ public struct FileResource: Resource {
             return State(exists: false, missingDirectories: try missingDirectories(above: host.shown(resolved), on: host))
         }
         guard info.isRegular else {
-            throw HostError("\(target) is not a regular file", code: info.isDirectory ? EISDIR : EINVAL)
+            let message = "\(target) is not a regular file"
+            throw info.isDirectory ? HostError.directory(message) : HostError.notARegularFile(message)
         }
         return State(exists: true, mode: info.mode, uid: info.uid, gid: info.gid, content: try host.read(resolved) ?? [])
     }

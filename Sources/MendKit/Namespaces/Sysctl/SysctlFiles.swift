@@ -1,3 +1,4 @@
+// fnmatch(3), the glob matching systemd-sysctl itself uses: no system call.
 import Glibc
 
 /// The configuration files that set kernel parameters at boot, and the one file mend manages.
@@ -130,7 +131,7 @@ enum SysctlFiles {
         do {
             guard let state = FileResource.State(try effects.state(of: FileResource(), path)), state.exists else { return nil }
             return String(decoding: state.content, as: UTF8.self)
-        } catch let error as HostError where error.code == EISDIR || error.code == EINVAL || error.code == ELOOP {
+        } catch let error as HostError where error.isNotARegularFile || error.isLinkLoop {
             return nil
         }
     }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// The `sysctl` namespace: kernel parameters read and written under /proc/sys, and persisted in
 /// one managed file, /etc/sysctl.d/90-mend.conf. A live change is a ``Change`` of a
 /// ``SysctlResource``; a persisted one is a ``Change`` of that file (a ``FileResource``), so plans
@@ -8,70 +6,67 @@ public enum SysctlNamespace {
     typealias Param = Builtin.Param
     static let resource = SysctlResource()
 
-    public static func register(into registry: Registry) {
-        registry.describeNamespace("sysctl", "Kernel parameters: get, set (live, persist: true for boot), persisted, list; /proc/sys under --root.")
-        registry.register(resource: resource)
-        for builtin in builtins { registry.register(builtin) }
+    public static let table = NamespaceTable(
+        "sysctl", doc: "Kernel parameters: get, set (live, persist: true for boot), persisted, list; /proc/sys under --root.",
+        resources: [resource], [
+        .function("get", [Param("key", completes: keys)], doc: """
+            The live value of a kernel parameter, typed.
+            One integer is an int, several (net.ipv4.ip_local_port_range) a list of ints, anything else
+            the text. The key may use / instead of . (net/core/somaxconn). In a plan it is the planned value.
+            An unknown key is an error that suggests the nearest one.
+            """, example: #"sysctl.get("net.core.somaxconn")"#, body: get),
+        .function("set", [Param("key", completes: keys), Param("value"), .label("persist")], changesHost: true, doc: """
+            Sets a kernel parameter now; returns true when anything had to change.
+            value is an int, a size, a string or a list (written joined by a tab). The live value is written
+            to /proc/sys in place. persist: true also makes /etc/sysctl.d/90-mend.conf set it at boot: the
+            key's line there is replaced or appended, never duplicated, and no other file is touched. The
+            live and the persisted value are separate changes, so a plan shows drift between them. If a file
+            that boot applies later still sets the key otherwise (e.g. /etc/sysctl.conf), the call fails and
+            names that file and line. Undo restores the old value and the file. Permission denied → exit 77.
+            """, example: """
+            step "kernel baseline" when file.exists("/proc/sys/net/core/somaxconn") {
+              sysctl.set("net.core.somaxconn", 65535)
+              sysctl.set("vm.swappiness", 1, persist: true)
+            }
+            """, body: set),
+        .function("persisted", [Param("key", completes: keys)], doc: """
+            The value boot will apply to a kernel parameter, typed as sysctl.get, or nil when no file sets it.
+            Follows systemd-sysctl: *.conf in /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
+            /usr/lib/sysctl.d, /lib/sysctl.d (a name in an earlier directory masks it in later ones), all in
+            lexical order of file name, the last assignment winning; then /etc/sysctl.conf. In a plan it sees
+            the planned files.
+            """, example: #"sysctl.persisted("vm.swappiness")  # 60 on Ubuntu 22.04, from /usr/lib/sysctl.d"#, body: persisted),
+        .function("list", [.optional("prefix", completes: keys)], doc: """
+            A map of every readable key under a prefix to its typed value, in key order.
+            The prefix is a key or a group of keys (net.core); without one, all of /proc/sys. Keys that
+            cannot be read (write-only ones such as vm.drop_caches) are left out.
+            """, example: #"sysctl.list("net.core")["net.core.somaxconn"]"#, body: list),
+    ])
+
+    /// Keys complete one component at a time from /proc/sys (``SysctlTree/completion``).
+    static let keys = ArgumentCompletion(SysctlTree.completion)
+
+    static func get(_ args: inout Arguments) throws -> Value {
+        let key = try SysctlKey(args.string(0))
+        return SysctlValue.typed(try current(key, args))
     }
 
-    static var builtins: [Builtin] {
-        [
-            Builtin(namespace: "sysctl", name: "get", params: [Param("key")], doc: """
-                The live value of a kernel parameter, typed.
-                One integer is an int, several (net.ipv4.ip_local_port_range) a list of ints, anything else
-                the text. The key may use / instead of . (net/core/somaxconn). In a plan it is the planned value.
-                An unknown key is an error that suggests the nearest one.
-                """, example: #"sysctl.get("net.core.somaxconn")"#) { args in
-                let key = try SysctlKey(args.string(0))
-                return SysctlValue.typed(try current(key, args))
-            },
-            Builtin(namespace: "sysctl", name: "set", params: [Param("key"), Param("value"), .label("persist")],
-                    changesHost: true, doc: """
-                Sets a kernel parameter now; returns true when anything had to change.
-                value is an int, a size, a string or a list (written joined by a tab). The live value is written
-                to /proc/sys in place. persist: true also makes /etc/sysctl.d/90-mend.conf set it at boot: the
-                key's line there is replaced or appended, never duplicated, and no other file is touched. The
-                live and the persisted value are separate changes, so a plan shows drift between them. If a file
-                that boot applies later still sets the key otherwise (e.g. /etc/sysctl.conf), the call fails and
-                names that file and line. Undo restores the old value and the file. Permission denied → exit 77.
-                """, example: """
-                step "kernel baseline" when file.exists("/proc/sys/net/core/somaxconn") {
-                  sysctl.set("net.core.somaxconn", 65535)
-                  sysctl.set("vm.swappiness", 1, persist: true)
-                }
-                """) { args in
-                try set(&args)
-            },
-            Builtin(namespace: "sysctl", name: "persisted", params: [Param("key")], doc: """
-                The value boot will apply to a kernel parameter, typed as sysctl.get, or nil when no file sets it.
-                Follows systemd-sysctl: *.conf in /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
-                /usr/lib/sysctl.d, /lib/sysctl.d (a name in an earlier directory masks it in later ones), all in
-                lexical order of file name, the last assignment winning; then /etc/sysctl.conf. In a plan it sees
-                the planned files.
-                """, example: #"sysctl.persisted("vm.swappiness")  # 60 on Ubuntu 22.04, from /usr/lib/sysctl.d"#) { args in
-                let key = try SysctlKey(args.string(0))
-                guard let value = try SysctlFiles.bootAssignment(for: key, args.context.effects)?.value else { return .null }
-                return SysctlValue.typed(value)
-            },
-            Builtin(namespace: "sysctl", name: "list", params: [.optional("prefix")], doc: """
-                A map of every readable key under a prefix to its typed value, in key order.
-                The prefix is a key or a group of keys (net.core); without one, all of /proc/sys. Keys that
-                cannot be read (write-only ones such as vm.drop_caches) are left out.
-                """, example: #"sysctl.list("net.core")["net.core.somaxconn"]"#) { args in
-                let prefix = try args.optional(0).map { value -> String in
-                    guard case .string(let s) = value else { throw args.typeError(0, expected: "a string", got: value) }
-                    return s
-                } ?? ""
-                let effects = args.context.effects
-                let result = MapRef()
-                for key in try SysctlTree.keys(under: SysctlKey(prefix, allowEmpty: true), on: effects.host) {
-                    // Unreadable entries (write-only, or refused to this user) are not values to list.
-                    guard let state = try? effects.state(of: resource, key.name), let value = state["value"]?.string else { continue }
-                    result[key.name] = SysctlValue.typed(value)
-                }
-                return .map(result)
-            },
-        ]
+    static func persisted(_ args: inout Arguments) throws -> Value {
+        let key = try SysctlKey(args.string(0))
+        guard let value = try SysctlFiles.bootAssignment(for: key, args.context.effects)?.value else { return .null }
+        return SysctlValue.typed(value)
+    }
+
+    static func list(_ args: inout Arguments) throws -> Value {
+        let prefix = try args.optionalString(0) ?? ""
+        let effects = args.context.effects
+        let result = MapRef()
+        for key in try SysctlTree.keys(under: SysctlKey(prefix, allowEmpty: true), on: effects.host) {
+            // Unreadable entries (write-only, or refused to this user) are not values to list.
+            guard let state = try? effects.state(of: resource, key.name), let value = state["value"]?.string else { continue }
+            result[key.name] = SysctlValue.typed(value)
+        }
+        return .map(result)
     }
 
     /// The live value of a key as this run sees it (planned in a plan).
@@ -81,19 +76,15 @@ public enum SysctlNamespace {
         return value
     }
 
-    /// `sysctl.set`: the live change, then (persist: true) the managed file's.
-    private static func set(_ args: inout Arguments) throws -> Value {
+    /// The live change, then (persist: true) the managed file's.
+    static func set(_ args: inout Arguments) throws -> Value {
         let key = try SysctlKey(args.string(0))
         let given = try args.value(1)
         guard let text = SysctlValue.text(of: given) else {
             throw args.typeError(1, expected: "an int, a size, a string or a list of them", got: given)
         }
         guard !text.contains("\n") else { throw MendError("sysctl.set: the value for \(key) must be one line") }
-        var persist = false
-        if let flag = args.optional(2) {
-            guard case .bool(let b) = flag else { throw args.typeError(2, expected: "a bool", got: flag) }
-            persist = b
-        }
+        let persist = try args.optionalBool(2) ?? false
         let effects = args.context.effects
         let before = SysctlResource.state(try current(key, args))
         let after = SysctlResource.state(text)

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A kernel parameter's name: `net.core.somaxconn`, the file `/proc/sys/net/core/somaxconn`.
 ///
 /// Names are kept in dotted form. As in sysctl.d(5), a name may also be written with `/`: when its
@@ -156,7 +154,7 @@ public struct SysctlResource: Resource {
         } catch where error.isPermissionDenied {
             // Exit 77, naming the key rather than its file.
             throw HostError("cannot write \(key): \(HostError.reason(error.code))", code: error.code)
-        } catch where error.code == EINVAL || error.code == ERANGE || error.code == EOVERFLOW {
+        } catch where error.isRejectedValue {
             throw MendError("the kernel rejected \(key) = \(Value.quote(value.replacing("\t", with: " "))): "
                             + HostError.reason(error.code), kind: .host)
         } catch {

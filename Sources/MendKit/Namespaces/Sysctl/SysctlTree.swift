@@ -1,5 +1,3 @@
-import Glibc
-
 /// The keys under /proc/sys: walking them for `sysctl.list`, and the nearest ones for an unknown
 /// key's "did you mean".
 enum SysctlTree {
@@ -70,5 +68,32 @@ enum SysctlTree {
     private static func info(_ path: String, on host: Host) -> Host.FileInfo? {
         guard let resolved = try? host.resolve(path), let info = try? host.info(resolved) else { return nil }
         return info
+    }
+
+    /// Tab completion of a key typed so far, one component at a time from /proc/sys:
+    /// `net.core.somax` → `somaxconn`, and groups with the separator after them (`net.co` →
+    /// `core.`). As keys are read, a key whose first separator is `/` is written with `/`
+    /// (`net/core/somaxconn`); in the dotted form a `.` inside a name is written `/` (`eth0/200`).
+    @Sendable static func completion(_ typed: String, on host: Host) -> ArgumentCompletion.Candidates {
+        let bytes = Array(typed.utf8)
+        let firstSeparator = bytes.first { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "/") }
+        let slashed = firstSeparator == UInt8(ascii: "/")
+        let separator: UInt8 = slashed ? UInt8(ascii: "/") : UInt8(ascii: ".")
+        let spelled: (String) -> String = slashed ? { $0 } : { SysctlKey.swapSeparators($0) }
+        func names(in directory: String, prefix: String) -> [String] {
+            ArgumentCompletion.entries(of: directory, on: host, prefix: prefix, separator: slashed ? "/" : ".", spelled: spelled)
+        }
+        guard let last = bytes.lastIndex(of: separator) else {
+            return ArgumentCompletion.Candidates(start: 0, names: names(in: "/proc/sys", prefix: typed))
+        }
+        let groups = bytes[..<last].split(separator: separator, omittingEmptySubsequences: false).map {
+            String(decoding: $0, as: UTF8.self)
+        }
+        guard !groups.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
+            return ArgumentCompletion.Candidates(start: last + 1, names: [])
+        }
+        let directory = "/proc/sys/" + groups.map { slashed ? $0 : SysctlKey.swapSeparators($0) }.joined(separator: "/")
+        let partial = String(decoding: bytes[(last + 1)...], as: UTF8.self)
+        return ArgumentCompletion.Candidates(start: last + 1, names: names(in: directory, prefix: partial))
     }
 }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A kernel setting under /sys (kind `sysfs`): the state `sysfs.set` changes.
 ///
 /// The target is the absolute path (`/sys/kernel/mm/transparent_hugepage/enabled`). The state is a
@@ -34,10 +32,10 @@ public struct SysfsResource: Resource {
     public static func content(of target: String, on host: Host) throws -> String {
         let resolved = try host.resolve(target)
         guard let info = try host.info(resolved) else {
-            throw HostError("\(target) does not exist", code: ENOENT)
+            throw HostError.notFound("\(target) does not exist")
         }
-        guard !info.isDirectory else { throw HostError("\(target) is a directory, not a sysfs file", code: EISDIR) }
-        guard let bytes = try host.read(resolved) else { throw HostError("\(target) does not exist", code: ENOENT) }
+        guard !info.isDirectory else { throw HostError.directory("\(target) is a directory, not a sysfs file") }
+        guard let bytes = try host.read(resolved) else { throw HostError.notFound("\(target) does not exist") }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw HostError("\(target) does not hold text")
         }

@@ -1,5 +1,3 @@
-import Glibc
-
 /// A systemd drop-in file (kind `systemd.dropin`, target its path): a file as ``FileResource``
 /// reads and writes it, followed by `systemctl daemon-reload` so systemd sees the new content —
 /// on undo too, which is why the reload is part of the write and not a change of its own.

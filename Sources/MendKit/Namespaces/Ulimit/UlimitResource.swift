@@ -1,3 +1,4 @@
+// The RLIMIT_* numbers only: limits are read and set through Host.
 import Glibc
 
 /// A resource limit by its names: `nofile` for the kernel, /proc/PID/limits, limits.conf and systemd.
@@ -187,7 +188,7 @@ public struct UlimitResource: Resource {
         do throws(HostError) {
             try host.setResourceLimit(kind.rlimit, soft: pair.soft.rlim, hard: pair.hard.rlim)
         } catch {
-            let why = error.code != EPERM ? "" : kind.name == "nofile" ? " (raising a hard limit needs root, and nofile stays within fs.nr_open)"
+            let why = !error.isNotPermitted ? "" : kind.name == "nofile" ? " (raising a hard limit needs root, and nofile stays within fs.nr_open)"
                 : " (raising a hard limit needs root)"
             throw HostError("cannot set ulimit \(kind.name) to soft \(pair.soft.text), hard \(pair.hard.text): "
                 + error.message + why, code: error.code)

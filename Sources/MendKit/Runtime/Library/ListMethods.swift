@@ -3,20 +3,20 @@ extension CoreLibrary {
     /// Builtins of namespace "list" and kind `.method`; the list is `args.receiver`.
     static var listMethods: [Builtin] {
         [
-            method("map", params: [Param("fn")], doc: """
+            Builtin.method(of: "list", "map", params: [Param("fn")], doc: """
                 A new list with the function applied to each element.
                 """, example: #"[1, 2, 3].map(fn(x) => x * 2)  # [2, 4, 6]"#) { args in
                 // A snapshot: the function may change the list while we go.
                 let items = try args.receiverList().items
-                let fn = try function(args, 0)
+                let fn = try args.function(0)
                 return .list(ListRef(try items.map { try args.context.call(fn, [$0]) }))
             },
-            method("filter", params: [Param("fn")], doc: """
+            Builtin.method(of: "list", "filter", params: [Param("fn")], doc: """
                 A new list of the elements for which the function returns true.
                 The function must return a bool.
                 """, example: #"[1, 2, 3, 4].filter(fn(x) => x % 2 == 0)  # [2, 4]"#) { args in
                 let items = try args.receiverList().items
-                let fn = try function(args, 0)
+                let fn = try args.function(0)
                 return .list(ListRef(try items.filter { item in
                     let keep = try args.context.call(fn, [item])
                     guard case .bool(let b) = keep else {
@@ -25,12 +25,12 @@ extension CoreLibrary {
                     return b
                 }))
             },
-            method("contains", params: [Param("value")], doc: """
+            Builtin.method(of: "list", "contains", params: [Param("value")], doc: """
                 True when an element equals the value (the same as `v in xs`).
                 """, example: #"[1, 2, 3].contains(2.0)  # true"#) { args in
                 .bool(try Operators.contains(.list(try args.receiverList()), try args.value(0)))
             },
-            method("append", params: [Param("value")], doc: """
+            Builtin.method(of: "list", "append", params: [Param("value")], doc: """
                 Adds the value at the end of the list, in place; returns nil.
                 Every variable that refers to the list sees the change.
                 """, example: #"let xs = [1]; xs.append(2); xs  # [1, 2]"#) { args in
@@ -38,18 +38,5 @@ extension CoreLibrary {
                 return .null
             },
         ]
-    }
-
-    /// The function argument at `index`.
-    private static func function(_ args: Arguments, _ index: Int) throws -> Value {
-        let v = try args.value(index)
-        guard isFunction(v) else { throw args.typeError(index, expected: "a function", got: v) }
-        return v
-    }
-
-    /// A list method.
-    private static func method(_ name: String, params: [Param] = [], doc: String, example: String,
-                               body: @escaping @Sendable (inout Arguments) throws -> Value) -> Builtin {
-        Builtin(namespace: "list", name: name, kind: .method, params: params, doc: doc, example: example, body: body)
     }
 }

@@ -3,7 +3,7 @@ extension CoreLibrary {
     /// Builtins of namespace "string" and kind `.method`; the string is `args.receiver`.
     static var stringMethods: [Builtin] {
         [
-            method("split", params: [.optional("sep")], doc: """
+            Builtin.method(of: "string", "split", params: [.optional("sep")], doc: """
                 Splits the string into a list of strings.
                 Without a separator it splits on runs of white space and drops empty parts; with one it
                 splits on every occurrence and keeps empty parts. An empty separator is an error.
@@ -20,19 +20,19 @@ extension CoreLibrary {
                 }
                 return .list(ListRef(parts.map { .string(String($0)) }))
             },
-            method("join", params: [Param("list")], doc: """
+            Builtin.method(of: "string", "join", params: [Param("list")], doc: """
                 Joins the elements of a list into one string, with this string between them.
                 Elements are written in display form, so strings are not quoted.
                 """, example: #"", ".join(["a", 1, 2s])  # "a, 1, 2s""#) { args in
                 let sep = try args.receiverString()
                 return .string(try args.list(0).items.map(\.display).joined(separator: sep))
             },
-            method("trim", doc: """
+            Builtin.method(of: "string", "trim", doc: """
                 The string without white space (spaces, tabs, newlines) at either end.
                 """, example: #""  eth0\n".trim()  # "eth0""#) { args in
                 .string(try args.receiverString().trimmingCharacters())
             },
-            method("lines", doc: """
+            Builtin.method(of: "string", "lines", doc: """
                 Splits the string into lines at \\n or \\r\\n.
                 A final line break does not make an empty last line.
                 """, example: #""a\nb\r\nc\n".lines()  # ["a", "b", "c"]"#) { args in
@@ -42,17 +42,17 @@ extension CoreLibrary {
                 if lines.last?.isEmpty == true { lines.removeLast() }
                 return .list(ListRef(lines.map { .string(String($0)) }))
             },
-            method("starts_with", params: [Param("prefix")], doc: """
+            Builtin.method(of: "string", "starts_with", params: [Param("prefix")], doc: """
                 True when the string begins with the prefix.
                 """, example: #""net.core.somaxconn".starts_with("net.")  # true"#) { args in
                 .bool(try args.receiverString().hasPrefix(try args.string(0)))
             },
-            method("ends_with", params: [Param("suffix")], doc: """
+            Builtin.method(of: "string", "ends_with", params: [Param("suffix")], doc: """
                 True when the string ends with the suffix.
                 """, example: #""nginx.service".ends_with(".service")  # true"#) { args in
                 .bool(try args.receiverString().hasSuffix(try args.string(0)))
             },
-            method("replace", params: [Param("old"), Param("new")], doc: """
+            Builtin.method(of: "string", "replace", params: [Param("old"), Param("new")], doc: """
                 The string with every occurrence of `old` replaced by `new`.
                 An empty `old` is an error.
                 """, example: #""a-b-c".replace("-", "_")  # "a_b_c""#) { args in
@@ -61,27 +61,21 @@ extension CoreLibrary {
                 guard !old.isEmpty else { throw MendError("string.replace: 'old' must not be empty") }
                 return .string(s.replacing(old, with: try args.string(1)))
             },
-            method("upper", doc: """
+            Builtin.method(of: "string", "upper", doc: """
                 The string in upper case.
                 """, example: #""eth0".upper()  # "ETH0""#) { args in
                 .string(try args.receiverString().uppercased())
             },
-            method("lower", doc: """
+            Builtin.method(of: "string", "lower", doc: """
                 The string in lower case.
                 """, example: #""YES".lower()  # "yes""#) { args in
                 .string(try args.receiverString().lowercased())
             },
-            method("contains", params: [Param("text")], doc: """
+            Builtin.method(of: "string", "contains", params: [Param("text")], doc: """
                 True when the text occurs in the string (the same as `text in s`).
                 """, example: #""Active: failed".contains("failed")  # true"#) { args in
                 .bool(try Operators.contains(.string(try args.receiverString()), .string(try args.string(0))))
             },
         ]
-    }
-
-    /// A string method.
-    private static func method(_ name: String, params: [Param] = [], doc: String, example: String,
-                               body: @escaping @Sendable (inout Arguments) throws -> Value) -> Builtin {
-        Builtin(namespace: "string", name: name, kind: .method, params: params, doc: doc, example: example, body: body)
     }
 }

@@ -1,0 +1,128 @@
+/// What a builtin needs from the interpreter running it.
+public protocol BuiltinContext: AnyObject {
+    /// Calls a function value (a closure or a builtin) with positional arguments.
+    func call(_ function: Value, _ arguments: [Value]) throws -> Value
+    /// Writes a line to standard output (`print`).
+    func printLine(_ text: String)
+    /// Writes a timestamped log line (`log`).
+    func logLine(_ text: String)
+    /// How the builtin reads and changes the host.
+    var effects: any Effects { get }
+}
+
+/// The arguments of one builtin call, bound to the builtin's parameters.
+public struct Arguments {
+    public let builtin: Builtin
+    /// One slot per declared parameter; nil where an optional one was left out.
+    public var values: [Value?]
+    /// Extra positional arguments of a variadic builtin.
+    public var rest: [Value]
+    /// The receiver of a method call.
+    public var receiver: Value
+    public unowned let context: any BuiltinContext
+
+    public init(builtin: Builtin, values: [Value?], rest: [Value] = [], receiver: Value = .null,
+                context: any BuiltinContext) {
+        self.builtin = builtin
+        self.values = values
+        self.rest = rest
+        self.receiver = receiver
+        self.context = context
+    }
+
+    /// The argument for parameter `index`; an error if it was not given.
+    public func value(_ index: Int) throws -> Value {
+        guard let v = optional(index) else { throw missing(index) }
+        return v
+    }
+
+    private func missing(_ index: Int) -> MendError {
+        MendError("\(builtin.signature): missing argument '\(builtin.params[index].name)'")
+    }
+
+    /// The argument for an optional parameter, or nil.
+    public func optional(_ index: Int) -> Value? {
+        index < values.count ? values[index] : nil
+    }
+
+    /// An error naming this builtin and parameter, for a wrong argument.
+    public func typeError(_ index: Int, expected: String, got: Value) -> MendError {
+        let name = index < builtin.params.count ? builtin.params[index].name : "argument \(index + 1)"
+        return MendError("\(builtin.qualifiedName): '\(name)' must be \(expected), got \(got.typeName)")
+    }
+
+    /// The argument for parameter `index` converted by `extract`; nil when it was left out, a
+    /// type error naming the parameter and `expected` when it does not convert.
+    private func typed<T>(_ index: Int, _ expected: String, _ extract: (Value) -> T?) throws -> T? {
+        guard let v = optional(index) else { return nil }
+        guard let typed = extract(v) else { throw typeError(index, expected: expected, got: v) }
+        return typed
+    }
+
+    /// The argument for parameter `index`, converted; a "missing argument" error when left out.
+    private func required<T>(_ index: Int, _ typed: T?) throws -> T {
+        guard let typed else { throw missing(index) }
+        return typed
+    }
+
+    // MARK: Optional parameters: nil when left out
+
+    public func optionalString(_ index: Int, expected: String = "a string") throws -> String? {
+        try typed(index, expected) { if case .string(let s) = $0 { s } else { nil } }
+    }
+
+    /// An int; a float with an integral value is taken as one.
+    public func optionalInt(_ index: Int, expected: String = "an int") throws -> Int? {
+        try typed(index, expected) { v in
+            switch v {
+            case .int(let i): i
+            case .float(let f) where f == f.rounded() && abs(f) < 9.2e18: Int(f)
+            default: nil
+            }
+        }
+    }
+
+    /// An int or a float, as a float.
+    public func optionalDouble(_ index: Int, expected: String = "a number") throws -> Double? {
+        try typed(index, expected) { v in
+            switch v {
+            case .int(let i): Double(i)
+            case .float(let f): f
+            default: nil
+            }
+        }
+    }
+
+    public func optionalBool(_ index: Int, expected: String = "a bool") throws -> Bool? {
+        try typed(index, expected) { if case .bool(let b) = $0 { b } else { nil } }
+    }
+
+    /// A duration, in nanoseconds.
+    public func optionalDuration(_ index: Int, expected: String = "a duration (e.g. 5s)") throws -> Int? {
+        try typed(index, expected) { if case .duration(let d) = $0 { d } else { nil } }
+    }
+
+    public func optionalList(_ index: Int, expected: String = "a list") throws -> ListRef? {
+        try typed(index, expected) { if case .list(let l) = $0 { l } else { nil } }
+    }
+
+    public func optionalMap(_ index: Int, expected: String = "a map") throws -> MapRef? {
+        try typed(index, expected) { if case .map(let m) = $0 { m } else { nil } }
+    }
+
+    /// A function value (a runbook function or a builtin).
+    public func optionalFunction(_ index: Int, expected: String = "a function") throws -> Value? {
+        try typed(index, expected) { if case .function = $0 { $0 } else { nil } }
+    }
+
+    // MARK: Required parameters: an error when left out
+
+    public func string(_ index: Int) throws -> String { try required(index, optionalString(index)) }
+    public func int(_ index: Int) throws -> Int { try required(index, optionalInt(index)) }
+    public func double(_ index: Int) throws -> Double { try required(index, optionalDouble(index)) }
+    public func bool(_ index: Int) throws -> Bool { try required(index, optionalBool(index)) }
+    public func duration(_ index: Int) throws -> Int { try required(index, optionalDuration(index)) }
+    public func list(_ index: Int) throws -> ListRef { try required(index, optionalList(index)) }
+    public func map(_ index: Int) throws -> MapRef { try required(index, optionalMap(index)) }
+    public func function(_ index: Int) throws -> Value { try required(index, optionalFunction(index)) }
+}
