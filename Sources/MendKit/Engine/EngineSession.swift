@@ -11,8 +11,33 @@ public struct SessionChange {
 
 /// A step run from the REPL failed. Its changes were undone, as a run undoes a failed run,
 /// unless the session plans (`:dry on`) or was started with `--no-rollback`.
-public struct StepFailure: Error, @unchecked Sendable {
-    public let step: StepReport
+public struct StepFailure: Error, Sendable {
+    /// The failed step as it ended (a copy: the session's own report goes on changing with `:undo`).
+    public struct Step: Sendable {
+        public let index: Int
+        /// As reports show it, secrets masked.
+        public let name: String
+        public let error: ErrorReport?
+        public let changes: [Change]
+
+        init(_ report: StepReport) {
+            index = report.index
+            name = report.name
+            error = report.error
+            changes = report.changes.map { Change(kind: $0.kind, target: $0.target, applied: $0.applied, undone: $0.undone) }
+        }
+    }
+
+    /// One change of the failed step: made or not, and whether rollback (or, planning, forgetting)
+    /// took it back.
+    public struct Change: Sendable {
+        public let kind: String
+        public let target: String
+        public let applied: Bool
+        public let undone: Bool
+    }
+
+    public let step: Step
     /// What could not be undone.
     public let rollbackErrors: [RollbackError]
     /// The signal or timeout that stopped the step, if one did.
@@ -221,7 +246,7 @@ extension Engine {
             } else if options.rollsBack {
                 _ = rollBack([failed])
             }
-            throw StepFailure(step: failed.report, rollbackErrors: Array(report.rollbackErrors[errorsBefore...]),
+            throw StepFailure(step: StepFailure.Step(failed.report), rollbackErrors: Array(report.rollbackErrors[errorsBefore...]),
                               interruption: interruption)
         } catch let interrupted as Interrupted {
             _ = mend_interrupt_take()

@@ -2,7 +2,7 @@
 ///
 /// Builtins throw it without a location; the evaluator adds the span of the call and, as the
 /// error leaves each runbook function, a line of the call chain.
-public struct MendError: Error, @unchecked Sendable {
+public struct MendError: Error, Sendable {
     public enum Kind: String, Sendable {
         /// A wrong operation: bad types, overflow, missing key, recursion too deep.
         case runtime
@@ -60,7 +60,7 @@ public struct MendError: Error, @unchecked Sendable {
 }
 
 /// A `require` that did not hold: nothing may run (exit 4).
-public struct PreconditionFailed: Error, @unchecked Sendable {
+public struct PreconditionFailed: Error, Sendable {
     /// Each `require` that did not hold, in program order.
     public let failures: [(message: String, span: Span)]
     /// The first failure's message.

@@ -1,5 +1,5 @@
 /// A located error: `FILE:LINE:COL: error: message`, the source line and a caret.
-public struct Diagnostic: Error, @unchecked Sendable {
+public struct Diagnostic: Error, Sendable {
     public let span: Span
     public let message: String
     /// Extra lines printed after the caret (the chain of runbook calls for runtime errors).
@@ -66,7 +66,7 @@ public struct Diagnostic: Error, @unchecked Sendable {
 }
 
 /// Several diagnostics from one pass (the parser reports up to 20).
-public struct Diagnostics: Error, @unchecked Sendable {
+public struct Diagnostics: Error, Sendable {
     public let items: [Diagnostic]
     public init(_ items: [Diagnostic]) { self.items = items }
     public func rendered() -> String { items.map { $0.rendered() }.joined() }

@@ -1,8 +1,10 @@
+import Synchronization
+
 /// A runbook's text as bytes, with its name for diagnostics.
 ///
 /// The lexer works on UTF-8 bytes; lines and character columns are computed only when a
 /// diagnostic needs them, so large files cost nothing extra until something goes wrong.
-public final class SourceFile: @unchecked Sendable {
+public final class SourceFile: Sendable {
     /// The name shown in diagnostics (`ubuntu.mend`, `<eval>`, `std/list`).
     public let name: String
     /// The file's bytes, validated as UTF-8 by ``SourceFile/validate()``.
@@ -10,7 +12,9 @@ public final class SourceFile: @unchecked Sendable {
     /// The number of the text's first line: a REPL input read from a script reports the script's
     /// line numbers.
     public let firstLine: Int
-    private var lineStarts: [Int]?
+    /// The offsets where lines start, found at the first diagnostic; behind a lock because a
+    /// file (in a span of an error) may be read from any thread.
+    private let lineStarts = Mutex<[Int]?>(nil)
 
     public init(name: String, bytes: [UInt8], firstLine: Int = 1) {
         self.name = name
@@ -60,7 +64,7 @@ public final class SourceFile: @unchecked Sendable {
     }
 
     private func starts() -> [Int] {
-        if let lineStarts { return lineStarts }
+        if let known = lineStarts.withLock({ $0 }) { return known }
         var result = [0]
         bytes.withUnsafeBufferPointer { buffer in
             var i = 0
@@ -70,7 +74,7 @@ public final class SourceFile: @unchecked Sendable {
                 i += 1
             }
         }
-        lineStarts = result
+        lineStarts.withLock { $0 = result }
         return result
     }
 
@@ -116,7 +120,7 @@ public final class SourceFile: @unchecked Sendable {
 }
 
 /// A range of bytes in a source file; every AST node and runtime error carries one.
-public struct Span: @unchecked Sendable {
+public struct Span: Sendable {
     public let file: SourceFile
     public let start: Int
     public let end: Int
