@@ -5,6 +5,8 @@ enum LargeStack {
     /// 1 GiB of address space; only the pages actually used are committed.
     static let size = 1 << 30
 
+    /// Unchecked, and true: the thread writes `result` before it ends, and the caller reads it only
+    /// after pthread_join, which orders the two.
     private final class Job: @unchecked Sendable {
         let body: () throws -> Any
         var result: Result<Any, any Error> = .success(())

@@ -1,6 +1,8 @@
 import CMendSupport
 
 /// Marks an optional argument that was left out; the callee fills in the default.
+/// Shared by every interpreter, and safe so: the sentinel is only compared by identity, never
+/// written — a captured slot gets a cell of its own (newCell, boxSlot) before any storeCell.
 nonisolated(unsafe) let absentCell = Cell(.null)
 nonisolated(unsafe) let absentValue = Value.cell(absentCell)
 

@@ -8,7 +8,7 @@ import CReadline
 /// It reads with readline's callback interface and poll(2) rather than `readline()`: mend's
 /// SIGINT handler only sets a flag, and the poll loop turns that flag into "drop the current
 /// input" — readline itself installs no signal handlers (Swift cannot unwind a longjmp).
-final class LineEditor: LineReader {
+@MainActor final class LineEditor: LineReader {
     /// What Tab offers: candidates replacing the text from a UTF-8 offset of the line up to the cursor.
     struct Completion {
         var start: Int
@@ -16,12 +16,14 @@ final class LineEditor: LineReader {
         var appendsSpace: Bool
     }
 
-    /// The editor readline's C callbacks reach; set while `read` runs, on the main thread only.
-    nonisolated(unsafe) private static var active: LineEditor?
+    /// The editor readline's C callbacks reach; set while `read` runs. Readline's state is
+    /// global: the editor belongs to the main actor, and the callbacks check they run there.
+    private static var active: LineEditor?
     /// Bytes of readline's word in front of the completer's candidates, at the last Tab: the
     /// candidate list leaves them out.
-    nonisolated(unsafe) private static var sharedPrefix = 0
-    nonisolated(unsafe) private static let name = strdup("mend")
+    private static var sharedPrefix = 0
+    /// The name readline reads `$if mend` settings under; it keeps the pointer.
+    private static let name = strdup("mend")
 
     /// What Tab offers for the text before the cursor.
     var complete: (_ textBeforeCursor: String) -> Completion = { _ in Completion(start: 0, candidates: [], appendsSpace: false) }
@@ -104,15 +106,20 @@ final class LineEditor: LineReader {
         // Removed here, as readline documents: left installed, it would show the prompt again
         // before the input has run.
         rl_callback_handler_remove()
-        guard let editor = LineEditor.active else { return }
-        guard let line else {
+        let text = line.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)), as: UTF8.self) }
+        free(line)
+        MainActor.assumeIsolated { active?.take(text) }
+    }
+
+    /// A line readline handed over (nil: Ctrl-D on an empty line).
+    private func take(_ text: String?) {
+        let editor = self
+        guard let text else {
             // Ctrl-D on an empty line: end the prompt's line as a shell does.
             if editor.promptsOnStderr { Console.error("") } else { Console.write("\n") }
             editor.received = .end
             return
         }
-        let text = String(decoding: UnsafeRawBufferPointer(start: line, count: strlen(line)), as: UTF8.self)
-        free(line)
         // Lines as the lexer sees them: a form feed or U+2028 typed in a line does not end it.
         var lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }.map(String.init)
         if lines.count > 1, lines.last == "" { lines.removeLast() }
@@ -123,14 +130,18 @@ final class LineEditor: LineReader {
     private static let completionFunction: @convention(c) (UnsafePointer<CChar>?, Int32, Int32)
         -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = { _, start, end in
         mend_rl_completion_begin()
-        guard let editor = LineEditor.active, let buffer = mend_rl_line_buffer() else { return nil }
+        guard let buffer = mend_rl_line_buffer() else { return nil }
         let line = Array(UnsafeRawBufferPointer(start: buffer, count: strlen(buffer)))
         let point = min(Int(end), line.count)
-        let completion = editor.complete(String(decoding: line[..<point], as: UTF8.self))
-        let matches = LineEditor.readlineMatches(completion, line: line, wordStart: Int(start), point: point)
-        LineEditor.sharedPrefix = max(0, min(completion.start, point) - Int(start))
-        if matches.count == 1, completion.appendsSpace { mend_rl_completion_append_space() }
-        return LineEditor.cArray(matches)
+        let found: (matches: [[UInt8]], appendsSpace: Bool)? = MainActor.assumeIsolated {
+            guard let editor = active else { return nil }
+            let completion = editor.complete(String(decoding: line[..<point], as: UTF8.self))
+            sharedPrefix = max(0, min(completion.start, point) - Int(start))
+            return (readlineMatches(completion, line: line, wordStart: Int(start), point: point), completion.appendsSpace)
+        }
+        guard let found else { return nil }
+        if found.matches.count == 1, found.appendsSpace { mend_rl_completion_append_space() }
+        return cArray(found.matches)
     }
 
     /// Lists several candidates as the completer gave them (`get  list  set`, not `sysctl.get
@@ -139,6 +150,7 @@ final class LineEditor: LineReader {
     private static let displayFunction: @convention(c) (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, Int32, Int32)
         -> Void = { matches, count, _ in
         guard let matches, count > 0 else { return }
+        let sharedPrefix = MainActor.assumeIsolated { LineEditor.sharedPrefix }
         var shown: [[UInt8]] = []
         for k in 1...Int(count) {
             guard let match = matches[k] else { continue }

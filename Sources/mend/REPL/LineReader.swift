@@ -15,7 +15,8 @@ enum LineInput: Equatable {
 }
 
 /// Where the REPL's input comes from: the line editor on a terminal, the plain reader otherwise.
-protocol LineReader: AnyObject {
+/// Read on the main thread (readline's state is global).
+@MainActor protocol LineReader: AnyObject {
     /// Reads a line, showing `prompt` when the reader shows prompts.
     func read(prompt: String) -> LineInput
     /// Keeps an entered input (its lines joined by newlines) in the history, when the reader has one.
@@ -41,7 +42,7 @@ func waitForStandardInput() -> InputWait {
 
 /// Reads standard input when it is not a terminal: no prompts, no echo, no history, so
 /// `mend repl < script` and pipelines work.
-final class PlainReader: LineReader {
+@MainActor final class PlainReader: LineReader {
     private var buffer: [UInt8] = []
     /// Where the next line starts in `buffer`, and how far it is known to hold no newline: each
     /// byte is looked at once however long the lines.

@@ -46,7 +46,7 @@ final class Repl: EngineObserver {
     /// Reads and runs inputs until `:quit`, Ctrl-D, the end of the input or a signal, after
     /// loading `file`. Returns the exit code: 1 when a signal ended the session or a script had a
     /// failing input, else 0.
-    func run(loading file: String?) -> Int32 {
+    @MainActor func run(loading file: String?) -> Int32 {
         engine.observer = self
         engine.beginSession()
         defer { engine.endSession() }
@@ -98,7 +98,7 @@ final class Repl: EngineObserver {
     private var exitCode: Int32 { stopped || (!isTerminal && anyFailed) ? ExitStatus.failed : ExitStatus.success }
 
     /// The whole input: more lines while the text is incomplete. Nil when Ctrl-C dropped it.
-    private func continuation(of first: String) -> (text: String, ended: Bool)? {
+    @MainActor private func continuation(of first: String) -> (text: String, ended: Bool)? {
         var input = PendingInput()
         input.append(first)
         while !input.isComplete {

@@ -40,12 +40,16 @@ struct ReplCommand: ParsableCommand {
     func run() throws {
         try runCommand {
             let root = try rootDirectory(host.root)
+            let file = self.file, params = self.params, dry = self.dry, noRollback = self.noRollback
+            let stateDirectoryOption = host.stateDirectory
+            // The REPL reads the terminal on the main thread, where readline's global state lives.
+            return MainActor.assumeIsolated {
             let isTerminal = isatty(0) != 0
             let interpreter = Interpreter()
             var options = EngineOptions()
             options.isPlan = dry
             options.rollsBack = !noRollback
-            options.stateDirectory = stateDirectory(host.stateDirectory)
+            options.stateDirectory = stateDirectory(stateDirectoryOption)
             let engine = Engine(interpreter: interpreter, host: Host(root: root), options: options)
             let reader: any LineReader
             var editor: LineEditor?
@@ -67,6 +71,7 @@ struct ReplCommand: ParsableCommand {
                 }
             }
             return session.run(loading: file)
+            }
         }
     }
 
