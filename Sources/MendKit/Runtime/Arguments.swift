@@ -40,9 +40,12 @@ public struct Arguments {
         MendError("\(builtin.signature): missing argument '\(builtin.params[index].name)'")
     }
 
-    /// The argument for an optional parameter, or nil.
-    public func optional(_ index: Int) -> Value? {
-        index < values.count ? values[index] : nil
+    /// The argument for an optional parameter, or nil when it was left out. With `nilIsAbsent`,
+    /// a `nil` passed for it counts as left out too (`sort(xs, key: nil)`).
+    public func optional(_ index: Int, nilIsAbsent: Bool = false) -> Value? {
+        guard index < values.count, let v = values[index] else { return nil }
+        if nilIsAbsent, case .null = v { return nil }
+        return v
     }
 
     /// An error naming this builtin and parameter, for a wrong argument.
@@ -53,8 +56,8 @@ public struct Arguments {
 
     /// The argument for parameter `index` converted by `extract`; nil when it was left out, a
     /// type error naming the parameter and `expected` when it does not convert.
-    private func typed<T>(_ index: Int, _ expected: String, _ extract: (Value) -> T?) throws -> T? {
-        guard let v = optional(index) else { return nil }
+    private func typed<T>(_ index: Int, _ expected: String, nilIsAbsent: Bool = false, _ extract: (Value) -> T?) throws -> T? {
+        guard let v = optional(index, nilIsAbsent: nilIsAbsent) else { return nil }
         guard let typed = extract(v) else { throw typeError(index, expected: expected, got: v) }
         return typed
     }
@@ -67,8 +70,8 @@ public struct Arguments {
 
     // MARK: Optional parameters: nil when left out
 
-    public func optionalString(_ index: Int, expected: String = "a string") throws -> String? {
-        try typed(index, expected) { if case .string(let s) = $0 { s } else { nil } }
+    public func optionalString(_ index: Int, expected: String = "a string", nilIsAbsent: Bool = false) throws -> String? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .string(let s) = $0 { s } else { nil } }
     }
 
     /// An int; a float with an integral value is taken as one.
@@ -93,8 +96,8 @@ public struct Arguments {
         }
     }
 
-    public func optionalBool(_ index: Int, expected: String = "a bool") throws -> Bool? {
-        try typed(index, expected) { if case .bool(let b) = $0 { b } else { nil } }
+    public func optionalBool(_ index: Int, expected: String = "a bool", nilIsAbsent: Bool = false) throws -> Bool? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .bool(let b) = $0 { b } else { nil } }
     }
 
     /// A duration, in nanoseconds.
@@ -111,8 +114,8 @@ public struct Arguments {
     }
 
     /// A function value (a runbook function or a builtin).
-    public func optionalFunction(_ index: Int, expected: String = "a function") throws -> Value? {
-        try typed(index, expected) { if case .function = $0 { $0 } else { nil } }
+    public func optionalFunction(_ index: Int, expected: String = "a function", nilIsAbsent: Bool = false) throws -> Value? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .function = $0 { $0 } else { nil } }
     }
 
     // MARK: Required parameters: an error when left out

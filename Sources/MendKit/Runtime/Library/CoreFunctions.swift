@@ -170,16 +170,9 @@ public enum CoreLibrary {
                 A negative step counts down; step 0 is an error, and so is a list of more than
                 100000000 elements (`for i in range(…)` never builds the list).
                 """, example: #"range(10, 0, -3)  # [10, 7, 4, 1]"#) { args in
-                var start = 0
-                let stop: Int
-                var step = 1
-                if args.optional(1) == nil {
-                    stop = try args.int(0)
-                } else {
-                    start = try args.int(0)
-                    stop = try args.int(1)
-                }
-                if args.optional(2) != nil { step = try args.int(2) }
+                let first = try args.int(0)
+                let (start, stop) = try args.optionalInt(1).map { (first, $0) } ?? (0, first)
+                let step = try args.optionalInt(2) ?? 1
                 guard step != 0 else { throw MendError("range: step must not be 0") }
                 // Int128 so that the span of any two Ints cannot overflow.
                 let span = Int128(stop) - Int128(start)
@@ -238,16 +231,10 @@ public enum CoreLibrary {
                 """, example: #"sort(["bb", "a", "ccc"], key: fn(s) => len(s), reverse: true)  # ["ccc", "bb", "a"]"#) { args in
                 let items = try args.list(0).items
                 var keys = items
-                switch args.optional(1) {
-                case nil, .null?: break
-                case let key? where isFunction(key): keys = try items.map { try args.context.call(key, [$0]) }
-                case let other?: throw args.typeError(1, expected: "a function", got: other)
+                if let key = try args.optionalFunction(1, nilIsAbsent: true) {
+                    keys = try items.map { try args.context.call(key, [$0]) }
                 }
-                let reverse: Bool
-                switch args.optional(2) {
-                case nil, .null?: reverse = false
-                default: reverse = try args.bool(2)
-                }
+                let reverse = try args.optionalBool(2, nilIsAbsent: true) ?? false
                 var order = Array(items.indices)
                 try order.sort { a, b in
                     let c = try Operators.compare(keys[a], keys[b])
@@ -288,11 +275,6 @@ public enum CoreLibrary {
                 }
             },
         ]
-    }
-
-    static func isFunction(_ v: Value) -> Bool {
-        if case .function = v { return true }
-        return false
     }
 
     // MARK: - Output

@@ -10,13 +10,11 @@ extension CoreLibrary {
                 """, example: #""a, b,,c".split(",")  # ["a", " b", "", "c"]"#) { args in
                 let s = try args.receiverString()
                 let parts: [Substring]
-                switch args.optional(0) {
-                case nil, .null?:
-                    parts = s.split(whereSeparator: \.isWhitespace)
-                default:
-                    let sep = try args.string(0)
+                if let sep = try args.optionalString(0, nilIsAbsent: true) {
                     guard !sep.isEmpty else { throw MendError("string.split: the separator must not be empty") }
                     parts = s.split(separator: sep, omittingEmptySubsequences: false)
+                } else {
+                    parts = s.split(whereSeparator: \.isWhitespace)
                 }
                 return .list(ListRef(parts.map { .string(String($0)) }))
             },
