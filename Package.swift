@@ -31,8 +31,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Linked statically (Debian's -dev packages ship the archives) so the binary stays
-            // self-contained, like the statically linked Swift runtime.
-            linkerSettings: [.linkedLibrary(":libreadline.a"), .linkedLibrary(":libtinfo.a")]
+            // self-contained, like the statically linked Swift runtime. With the toolchain's lld:
+            // gold warns about glibc's mktemp, which the static Foundation (needed by the argument
+            // parser) references but mend never calls.
+            linkerSettings: [.linkedLibrary(":libreadline.a"), .linkedLibrary(":libtinfo.a"),
+                             .unsafeFlags(["-use-ld=lld"])]
         ),
         .testTarget(
             name: "MendKitTests",

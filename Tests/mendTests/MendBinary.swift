@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Testing
 
 /// Runs the `mend` executable built next to the test bundle, capturing its output.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A private network namespace: its `net.*` sysctls are the kernel's own and really writable, and
 /// the host's stay untouched. Root gets one with `unshare -n`; another user may get one with

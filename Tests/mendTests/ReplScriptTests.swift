@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Testing
 
 /// `mend repl` with standard input not a terminal: no prompts or banner, statements run as they
@@ -227,7 +225,8 @@ struct ReplScriptTests {
         #expect(runs.stdout.contains("<repl>"), "\(runs.stdout)")
         var info = stat()
         let runsDir = dir.path + "/state/runs"
-        let name = try #require(try listDirectory(runsDir).first { $0.hasSuffix(".journal") })
+        let journals = listDirectory(runsDir).filter { $0.hasSuffix(".journal") }
+        let name = try #require(journals.first)
         #expect(stat(runsDir + "/" + name, &info) == 0)
         #expect(info.st_mode & 0o777 == 0o600)
     }

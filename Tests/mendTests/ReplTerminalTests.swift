@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import Testing
 
 /// A program in a real terminal: tmux runs it in a pane, takes keys and shows the screen.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import MendKit
 import Testing
 
@@ -128,11 +126,11 @@ struct RunbookEngineTests {
         let before = try TreeSnapshot.of(fixture.root)
 
         let run = try fixture.start(["run", file] + fixture.rootAndState)
-        #expect(try pollUntil { (try? fixture.text("etc/b.conf")) == "B2\n" }, "step 2 never wrote B")
+        #expect(pollUntil { (try? fixture.text("etc/b.conf")) == "B2\n" }, "step 2 never wrote B")
         #expect(try fixture.text("etc/a.conf") == "A2\n")
         // B is on disk a moment before its `applied` mark is in the journal, and `mend runs` counts
         // only marked changes: wait for the mark, so that the count below is certain.
-        #expect(try pollUntil { fixture.journal().contains(#"{"type":"applied","seq":2}"#) }, "B never marked applied")
+        #expect(pollUntil { fixture.journal().contains(#"{"type":"applied","seq":2}"#) }, "B never marked applied")
         run.signal(SIGKILL)
         #expect(try run.wait().status == 128 + SIGKILL)
 
@@ -173,7 +171,7 @@ struct RunbookEngineTests {
         let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
 
         let run = try fixture.start(["run", file, "--format", format] + fixture.rootAndState)
-        #expect(try pollUntil { (try? fixture.text("etc/b.conf")) == "B2\n" }, "step 2 never wrote B")
+        #expect(pollUntil { (try? fixture.text("etc/b.conf")) == "B2\n" }, "step 2 never wrote B")
         run.signal(signal)
         let r = try run.wait()
         #expect(r.status == 1, "stderr: \(r.stderr)")
@@ -212,7 +210,7 @@ struct RunbookEngineTests {
         let second = try fixture.runbook("second.mend", "step \"write B\" { file.write(\"/etc/b.conf\", \"B2\\n\") }\n")
 
         let first = try fixture.start(["run", holder] + fixture.rootAndState)
-        #expect(try pollUntil { (try? fixture.text("etc/a.conf")) == "held\n" }, "the first run never started its step")
+        #expect(pollUntil { (try? fixture.text("etc/a.conf")) == "held\n" }, "the first run never started its step")
         let runId = try #require(fixture.runIds().first)
 
         let blocked = try fixture.mend(["run", second] + fixture.rootAndState)

@@ -1,3 +1,45 @@
+// How mend compiles a program
+//
+// A file is parsed into a syntax tree (Syntax/) and compiled, one function at a time, into code
+// for a stack machine (Code.swift). One pass does two jobs that starlark-go gives to a resolver
+// and a compiler: it decides where every name lives, and it emits the instructions that reach it.
+// Nothing is looked up by name once the program runs.
+//
+// Where a name lives. `resolve(_:)` looks a name up in this order:
+//   - a local of the function being compiled: a slot of its frame, numbered as declared;
+//   - a local of an enclosing function (an upvalue): that function's variable is marked captured
+//     and this function gets a slot of its own that will hold the same cell;
+//   - a global of the module: a slot of the module's globals buffer (``GlobalScope``). Every
+//     top-level `let`, `fn`, `param` and `import` is declared before any statement compiles, so a
+//     function may call one defined below it;
+//   - a core function or a namespace of the registry (``SymbolTable``): calls are checked here —
+//     arity, labels, unknown members, a host-changing builtin outside a step;
+//   - nothing: an error that names the nearest visible name.
+// A block declares its `let`s and `fn`s when it is entered: a function is visible in its whole
+// block (so two can call each other), a variable only after its `let` — reading it earlier is a
+// compile error in straight-line code, and "used before it is assigned" at run time from a
+// function called too early.
+//
+// Captures cost nothing until they happen. When a variable is declared, no one knows yet whether a
+// closure further down will capture it. So its declaration emits a placeholder (`nop`), and every
+// load and store of it remembers its instruction. When the function is finished (`finish()`), the
+// variables found captured get their placeholder turned into `newCell` — a fresh cell each time
+// the block is entered, so every loop iteration captures its own variable, as Go 1.22 and
+// JavaScript's `let` do — or `boxSlot` for a parameter, and their loads and stores into
+// `loadCell`/`storeCell`. Every other placeholder is removed and the jumps over it re-aimed.
+// A `closure` instruction copies the captured cells into the function value; entering the
+// function puts them in their slots, so inside it an upvalue is a slot holding a cell.
+//
+// Errors do not stop the pass. Up to ``Compiler/maxErrors`` are recorded, something harmless is
+// emitted in place of the bad code, and they are reported in source order (functions compile
+// before the statements around them). A REPL input that does not compile leaves the session's
+// names as they were (``GlobalScope`` checkpoints).
+//
+// Shapes that dominate loops and recursion get instructions of their own — `local < const` with
+// its jump, `local + const`, a call of a global, `return local`, `for i in range(…)` as a counting
+// loop that never builds the list (CompileStatements.swift, CompileExpressions.swift). The VM's
+// opening note says why.
+
 /// How a unit is compiled.
 public struct CompileOptions {
     /// A module (`import`ed file): no top-level steps, params or requires.

@@ -1,3 +1,37 @@
+// How mend runs code
+//
+// A stack machine over one value stack, allocated when the interpreter is made. A call allocates
+// nothing: the callee's frame starts at its first argument (`fp`), its locals follow (slotCount
+// slots, all known from compiling) and its operand stack grows above them (`sp`, at most
+// maxStack). Returning releases the frame's values and leaves the result where the callee was.
+// Each runbook call is one Swift call of `execute`, so Swift's own unwinding carries errors; the
+// interpreter runs on a thread with a 1 GiB stack (LargeStack.swift) so that deep recursion meets
+// the call-depth limit, a runbook error, long before the machine stack.
+//
+// The dispatch loop is one `switch` over ``Instr``. The instructions of ordinary loops and calls
+// are handled inline; the rest go to `executeRare`, kept out of line so the loop stays small
+// enough for the compiler to hold `pc`, `sp` and `fp` in registers. Arithmetic and comparison on
+// two ints overwrite the stack slot in place — ints need no retain or release — and check
+// overflow (`…ReportingOverflow`): an overflow is a runbook error, never a trap. Anything else goes
+// to ``Operators``. ``Value`` keeps scalars inline and strings, lists and maps by reference, with no
+// class payload for ints, floats or bools; a global is one indexed read through the module's buffer.
+//
+// Calls. A call of a runbook function with exactly its parameters, the common case, goes straight
+// to `execute` (the `call` and `callGlobal` cases inline it). Everything else — labels, defaults,
+// builtins, bound methods — goes through `callValue` (Calls.swift), which arranges the arguments;
+// a builtin gets them bound to its parameters in ``Arguments``, and the OS errors it throws become
+// runbook errors that name it.
+//
+// Errors. An error leaving an instruction gets that instruction's span if it has none. If a `try`
+// of this frame is active, the stack is cut back to the handler's height, the error's map is
+// pushed and execution goes on at the `catch`; otherwise the frame is released and the error goes
+// up, each runbook function on the way adding a line to its call chain.
+//
+// Interruption. A signal or a step's timeout sets a flag (CMendSupport) that the loop reads at
+// every backward jump, every step of a range loop and every frame entry — every loop and every
+// recursion passes one — so `while true {}` stops at once while straight-line code pays nothing.
+// Builtins that wait (`sleep`, `run`) watch the flag themselves.
+
 import CMendSupport
 
 /// Marks an optional argument that was left out; the callee fills in the default.

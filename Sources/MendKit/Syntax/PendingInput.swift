@@ -101,8 +101,9 @@ struct BracketScanner {
                     switch line[i] {
                     case UInt8(ascii: "{"): braces += 1
                     case UInt8(ascii: "}"): braces -= 1
-                    case UInt8(ascii: "\""), UInt8(ascii: "'") where depth < 16:
-                        i = endOfString(line, from: i + 1, quote: line[i], depth: depth + 1) - 1
+                    case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                        // A string inside the interpolation, while the nesting stays bounded.
+                        if depth < 16 { i = endOfString(line, from: i + 1, quote: line[i], depth: depth + 1) - 1 }
                     default: break
                     }
                     i += 1

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 @testable import MendKit
 
 /// Helpers for tests that compare mend's output with a reference tool (`diff`, `sha256sum`).
