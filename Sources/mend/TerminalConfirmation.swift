@@ -13,9 +13,10 @@ final class TerminalConfirmation {
     /// Waits at most `milliseconds` for a whole line; `y`/`yes` confirm, `n`/`no` decline (any
     /// case, spaces ignored), any other line is passed over.
     func answer(waitingAtMost milliseconds: Int) -> ConfirmationAnswer? {
-        let deadline = monotonicMilliseconds() + milliseconds
+        let clock = Host.local
+        let deadline = clock.monotonicMilliseconds() + milliseconds
         while !closed {
-            let left = deadline - monotonicMilliseconds()
+            let left = deadline - clock.monotonicMilliseconds()
             guard left > 0 else { return nil }
             var fds = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
             guard poll(&fds, 1, Int32(left)) > 0 else { continue }
@@ -34,12 +35,6 @@ final class TerminalConfirmation {
             if answer == "n" || answer == "no" { return .declined }
         }
         return nil
-    }
-
-    private func monotonicMilliseconds() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
     }
 }
 

@@ -177,7 +177,7 @@ extension Compiler {
     }
 
     private func compileFor(_ names: [(String, Span)], _ iterable: Expr, _ body: Block, _ span: Span) {
-        fn.scopes.append(Scope())
+        fn.scopes.append(BlockScope())
         defer { fn.scopes.removeLast() }
         if case .call(let callee, let args) = iterable.kind, case .name("range") = callee.kind,
            case .builtin = resolve("range"), names.count == 1, (1...3).contains(args.count),
@@ -258,7 +258,7 @@ extension Compiler {
         patchJump(begin)
         // The error value is on the stack here.
         fn.stack += 1
-        fn.scopes.append(Scope())
+        fn.scopes.append(BlockScope())
         if let (name, nameSpan) = errorName, let v = declareLocal(name, .variable, nameSpan, declared: true) {
             storeLocal(v, nameSpan)
         } else {
@@ -335,7 +335,7 @@ extension Compiler {
         let savedInStep = inStep
         if !isStepBody { inStep = false }
         fn = FunctionState(code: code, parent: outer, isMain: false)
-        fn.scopes.append(Scope())
+        fn.scopes.append(BlockScope())
         var seen: [String: Span] = [:]
         for p in decl.params {
             if let first = seen[p.name] {

@@ -208,7 +208,7 @@ public final class Compiler {
 
     private func compileMain(_ program: Program) {
         let statements = program.statements
-        fn.scopes.append(Scope())
+        fn.scopes.append(BlockScope())
         declareGlobals(statements)
         for s in statements {
             if case .function(let decl) = s.kind, let name = decl.name, let g = globals[name], g.function === decl {
@@ -336,7 +336,7 @@ public final class Compiler {
     /// Begins a block: declares its `let`s and `fn`s up front (functions are visible in their whole
     /// block) and creates the functions.
     func enterBlock(_ statements: [Stmt]) {
-        fn.scopes.append(Scope())
+        fn.scopes.append(BlockScope())
         var functions: [(FunctionDecl, LocalVar)] = []
         for s in statements {
             switch s.kind {
@@ -493,7 +493,7 @@ public final class Compiler {
 }
 
 /// Block scope: names declared in one `{ … }`.
-struct Scope {
+struct BlockScope {
     var vars: [String: LocalVar] = [:]
 }
 
@@ -509,7 +509,7 @@ final class FunctionState {
     let code: FunctionCode
     let parent: FunctionState?
     let isMain: Bool
-    var scopes: [Scope] = []
+    var scopes: [BlockScope] = []
     var locals: [LocalVar] = []
     var upvalues: [ObjectIdentifier: Int32] = [:]
     var upvalueInfo: [String: (Int32, VariableKind, FunctionDecl?)] = [:]

@@ -1,6 +1,6 @@
 /// A kind of host state that builtins change: how to read it and how to set it.
 ///
-/// Modules never change the host themselves (the effect rule): a host-changing builtin reads
+/// Namespaces never change the host themselves (the effect rule): a host-changing builtin reads
 /// the current state, builds a ``Change`` from it and hands it to ``Effects/perform(_:)``. The
 /// engine applies it (journal first) or plans it; undo writes the recorded before-state back,
 /// which is why `write` must make the host match a state exactly, whatever it was.

@@ -119,7 +119,7 @@ public final class StateDirectory {
         let record = JSON.object([("run_id", .string(pending.runId)), ("step", .int(pending.step)),
                                   ("name", .string(pending.name)), ("pid", .int(pending.pid)),
                                   ("deadline", .int(pending.deadline))])
-        try Host.local.writeAtomically(pendingConfirmPath, Array(record.text.utf8), mode: 0o600, uid: Host.local.effectiveUserID, gid: Host.local.effectiveGroupID)
+        try Host.local.writeAtomically(pendingConfirmPath, Array(record.text.utf8), mode: 0o600, uid: Host.local.realUserID, gid: Host.local.realGroupID)
     }
 
     /// The step waiting for confirmation, if its process still runs.
@@ -128,14 +128,14 @@ public final class StateDirectory {
               let record = JSON.parse(String(decoding: bytes, as: UTF8.self)),
               let runId = record["run_id"]?.string, let step = record["step"]?.int,
               let pid = record["pid"]?.int, let deadline = record["deadline"]?.int else { return nil }
-        guard kill(pid_t(pid), 0) == 0 || errno == EPERM else { return nil }
+        guard Host.local.processExists(pid) else { return nil }
         return PendingConfirmation(runId: runId, step: step, name: record["name"]?.string ?? "", pid: pid, deadline: deadline)
     }
 
     /// Confirms the waiting step (`mend confirm`).
     public func confirm(_ pending: PendingConfirmation) throws(HostError) {
         let text = Array("\(pending.runId) \(pending.step)\n".utf8)
-        try Host.local.writeAtomically(confirmedPath, text, mode: 0o600, uid: Host.local.effectiveUserID, gid: Host.local.effectiveGroupID)
+        try Host.local.writeAtomically(confirmedPath, text, mode: 0o600, uid: Host.local.realUserID, gid: Host.local.realGroupID)
     }
 
     /// True once `mend confirm` answered this step.

@@ -1,8 +1,8 @@
 import Glibc
 
-/// The operating system as the rest of mend sees it, and the only code that touches it: files
-/// resolved under a root directory (`--root`), processes, and the system calls namespaces and the
-/// engine need (ids, rlimits, statvfs, uname, time and sleep). Namespace code calls a `Host`
+/// The operating system as the rest of mend sees it, and the code that makes every call reading or
+/// changing it: files resolved under a root directory (`--root`), processes, and the system calls
+/// namespaces and the engine need (ids, rlimits, statvfs, uname, time and sleep). Namespace code calls a `Host`
 /// instance, never the OS, so the same code runs against the live system, a fixture root, an
 /// image, or a test that answers its commands (``ProcessRunner``).
 ///

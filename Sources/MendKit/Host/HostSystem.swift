@@ -10,8 +10,18 @@ extension Host {
     /// The effective gid of this process.
     public var effectiveGroupID: UInt32 { getegid() }
 
+    /// The real uid and gid of this process: who started mend, whatever it may act as.
+    public var realUserID: UInt32 { getuid() }
+    public var realGroupID: UInt32 { getgid() }
+
     /// This process's id.
     public var processID: Int { Int(getpid()) }
+
+    /// True while a process with this id exists (also one this process may not signal).
+    public func processExists(_ pid: Int) -> Bool {
+        guard pid > 0, let id = pid_t(exactly: pid) else { return false }
+        return kill(id, 0) == 0 || errno == EPERM
+    }
 
     /// The user name of `uid` in the system's user database (NSS: files, and directory users on
     /// the live machine), or nil.

@@ -15,8 +15,10 @@ extension Registry {
 }
 
 extension Interpreter {
-    /// An interpreter with the standard registry (``Registry/standard()``).
-    public convenience init(output: any OutputSink = StandardOutput()) {
-        self.init(registry: .standard(), output: output)
+    /// An interpreter with the standard registry (``Registry/standard()``); the other parameters are
+    /// those of ``Interpreter/init(registry:output:maxCallDepth:stackSlots:)``.
+    public convenience init(output: any OutputSink = StandardOutput(), maxCallDepth: Int = 10_000,
+                            stackSlots: Int = 4_000_000) {
+        self.init(registry: .standard(), output: output, maxCallDepth: maxCallDepth, stackSlots: stackSlots)
     }
 }

@@ -24,6 +24,7 @@ public struct ArgumentCompletion: Sendable {
     /// here); `host` is where paths are listed (`--root` applies).
     public let complete: @Sendable (_ typed: String, _ host: Host) -> Candidates
 
+    /// A completion computed from the typed text and the host, as sysctl keys are.
     public init(_ complete: @escaping @Sendable (_ typed: String, _ host: Host) -> Candidates) {
         self.complete = complete
     }

@@ -68,15 +68,19 @@ public struct Arguments {
         return typed
     }
 
-    // MARK: Optional parameters: nil when left out
+    // MARK: Optional parameters
+    //
+    // Each returns nil when the argument was left out (or, with `nilIsAbsent`, given as `nil`), and
+    // throws an error naming the builtin, the parameter and `expected` when it has another type.
 
+    /// A string.
     public func optionalString(_ index: Int, expected: String = "a string", nilIsAbsent: Bool = false) throws -> String? {
         try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .string(let s) = $0 { s } else { nil } }
     }
 
     /// An int; a float with an integral value is taken as one.
-    public func optionalInt(_ index: Int, expected: String = "an int") throws -> Int? {
-        try typed(index, expected) { v in
+    public func optionalInt(_ index: Int, expected: String = "an int", nilIsAbsent: Bool = false) throws -> Int? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { v in
             switch v {
             case .int(let i): i
             case .float(let f) where f == f.rounded() && abs(f) < 9.2e18: Int(f)
@@ -86,8 +90,8 @@ public struct Arguments {
     }
 
     /// An int or a float, as a float.
-    public func optionalDouble(_ index: Int, expected: String = "a number") throws -> Double? {
-        try typed(index, expected) { v in
+    public func optionalDouble(_ index: Int, expected: String = "a number", nilIsAbsent: Bool = false) throws -> Double? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { v in
             switch v {
             case .int(let i): Double(i)
             case .float(let f): f
@@ -96,21 +100,24 @@ public struct Arguments {
         }
     }
 
+    /// A bool.
     public func optionalBool(_ index: Int, expected: String = "a bool", nilIsAbsent: Bool = false) throws -> Bool? {
         try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .bool(let b) = $0 { b } else { nil } }
     }
 
     /// A duration, in nanoseconds.
-    public func optionalDuration(_ index: Int, expected: String = "a duration (e.g. 5s)") throws -> Int? {
-        try typed(index, expected) { if case .duration(let d) = $0 { d } else { nil } }
+    public func optionalDuration(_ index: Int, expected: String = "a duration (e.g. 5s)", nilIsAbsent: Bool = false) throws -> Int? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .duration(let d) = $0 { d } else { nil } }
     }
 
-    public func optionalList(_ index: Int, expected: String = "a list") throws -> ListRef? {
-        try typed(index, expected) { if case .list(let l) = $0 { l } else { nil } }
+    /// A list.
+    public func optionalList(_ index: Int, expected: String = "a list", nilIsAbsent: Bool = false) throws -> ListRef? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .list(let l) = $0 { l } else { nil } }
     }
 
-    public func optionalMap(_ index: Int, expected: String = "a map") throws -> MapRef? {
-        try typed(index, expected) { if case .map(let m) = $0 { m } else { nil } }
+    /// A map.
+    public func optionalMap(_ index: Int, expected: String = "a map", nilIsAbsent: Bool = false) throws -> MapRef? {
+        try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .map(let m) = $0 { m } else { nil } }
     }
 
     /// A function value (a runbook function or a builtin).
@@ -118,7 +125,9 @@ public struct Arguments {
         try typed(index, expected, nilIsAbsent: nilIsAbsent) { if case .function = $0 { $0 } else { nil } }
     }
 
-    // MARK: Required parameters: an error when left out
+    // MARK: Required parameters
+    //
+    // As the optional getters, with an error naming the parameter when the argument is missing.
 
     public func string(_ index: Int) throws -> String { try required(index, optionalString(index)) }
     public func int(_ index: Int) throws -> Int { try required(index, optionalInt(index)) }

@@ -1,13 +1,20 @@
 /// One builtin as its namespace's table declares it: name, parameters, whether it changes the
 /// host, its reference text and example, and the named function that does the work.
 public struct Declaration: Sendable {
+    /// The name within the namespace: `get` of `sysctl.get`.
     public let name: String
     public let kind: Builtin.Kind
+    /// The parameters, positional ones first; each may say how its argument completes.
     public let params: [Builtin.Param]
+    /// Extra positional arguments are taken (``Arguments/rest``).
     public let variadic: Bool
+    /// Only inside a step, a rollback block or the REPL; its changes go through ``Effects``.
     public let changesHost: Bool
+    /// A one-line summary, then details: `mend doc` and `:help`.
     public let doc: String
+    /// Code that runs as it is: the test suite runs every example.
     public let example: String
+    /// The named function that does the work.
     public let body: Builtin.Body
 
     /// A function: `sysctl.get(key)`. `doc` is a one-line summary, then details; `example` runs
@@ -43,7 +50,9 @@ public struct NamespaceTable: Sendable {
     public let name: String?
     /// One line: what the namespace is for.
     public let doc: String
+    /// The kinds of host state its builtins change: registered so `mend rollback` can undo them.
     public let resources: [any Resource]
+    /// One entry per builtin.
     public let declarations: [Declaration]
 
     public init(_ name: String?, doc: String = "", resources: [any Resource] = [], _ declarations: [Declaration]) {

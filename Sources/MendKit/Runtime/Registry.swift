@@ -1,8 +1,11 @@
+import Synchronization
+
 /// The builtins an interpreter knows: core functions, namespaces and methods.
 ///
-/// Set up once, then read: the interpreter freezes its registry when it first compiles, and from
-/// then on nothing may be registered. That is what makes sharing it between threads safe (the
-/// `Sendable` conformance is unchecked because the compiler cannot see the freeze).
+/// Set up once, then read: an interpreter freezes its registry when it first compiles, and from
+/// then on nothing may be registered. That is what makes sharing it between threads safe: the
+/// tables are written only before the freeze, whose flag is atomic (the `Sendable` conformance is
+/// unchecked because the compiler cannot see that the tables stop changing).
 public final class Registry: @unchecked Sendable {
     public private(set) var functions: [String: Builtin] = [:]
     public private(set) var namespaces: [String: [String: Builtin]] = [:]
@@ -12,14 +15,16 @@ public final class Registry: @unchecked Sendable {
     /// The kinds of host state builtins change, by kind: `mend rollback` undoes journalled changes with them.
     public private(set) var resources: [String: any Resource] = [:]
 
+    private let frozen = Atomic<Bool>(false)
+
     /// True once the registry may no longer change.
-    public private(set) var isFrozen = false
+    public var isFrozen: Bool { frozen.load(ordering: .acquiring) }
 
     public init() {}
 
     /// Ends the set-up: later registrations are a programming error. Idempotent.
     public func freeze() {
-        isFrozen = true
+        frozen.store(true, ordering: .releasing)
     }
 
     /// Adds a namespace's builtins, its description and its resources.

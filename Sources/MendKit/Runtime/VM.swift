@@ -16,6 +16,13 @@
 // to ``Operators``. ``Value`` keeps scalars inline and strings, lists and maps by reference, with no
 // class payload for ints, floats or bools; a global is one indexed read through the module's buffer.
 //
+// Fused instructions. Every dispatched instruction costs a jump through the switch and a trip
+// through the stack; loops and recursion are mostly `i < n`, `i + 1` and calls. So the compiler
+// emits one instruction for such a shape — `lessLocalConstJump` tests a local against a constant
+// and branches, `localAddConst` adds a constant to a local, `rangeLoop` counts a `for … in range`
+// loop without a list, `callGlobal` calls a global without loading it first, `returnLocal`
+// returns a local — and the VM runs it without touching the operand stack more than it must.
+//
 // Calls. A call of a runbook function with exactly its parameters, the common case, goes straight
 // to `execute` (the `call` and `callGlobal` cases inline it). Everything else — labels, defaults,
 // builtins, bound methods — goes through `callValue` (Calls.swift), which arranges the arguments;

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import MendKit
 
-// MARK: helpers (shared with JournalTests and FileModuleTests)
+// MARK: helpers (shared with JournalTests and the namespace tests)
 
 /// What a run printed (`print`) and wrote to standard error (`log`, diagnostics).
 final class EngineTestOutput: OutputSink {

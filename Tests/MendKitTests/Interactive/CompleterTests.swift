@@ -184,6 +184,21 @@ import Testing
         }
     }
 
+    /// Parameters declare how their arguments complete: resource names of ulimit, paths of disk.free.
+    @Test func argumentsCompleteAsTheirParametersSay() throws {
+        #expect(complete("ulimit.get(\"nof") == Completion(start: 12, candidates: ["nofile"]))
+        #expect(complete("ulimit.unit(\"node\", \"n").candidates == ["nice", "nofile", "nproc"])
+        // The unit name is not a resource: nothing.
+        #expect(complete("ulimit.unit(\"n").candidates.isEmpty)
+        try withScratch { root in
+            try root.write("data/x", "")
+            #expect(complete("disk.free(\"/da", root: root.path) == Completion(start: 12, candidates: ["data/"]))
+            // A label picks the parameter; a parameter that declares nothing completes nothing.
+            #expect(complete("file.write(\"/x\", \"t\", owner: \"/d", root: root.path).candidates.isEmpty)
+            #expect(complete("file.write(text: \"t\", path: \"/d", root: root.path).candidates == ["data/"])
+        }
+    }
+
     @Test func atMost500Candidates() throws {
         try withScratch { root in
             for i in 0..<1000 { try root.write(String(format: "many/f%04d", i), "") }

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 @testable import MendKit
 
-/// The repository root: this file is Tests/MendKitTests/Modules/FactsTests.swift.
+/// The repository root: this file is Tests/MendKitTests/Namespaces/FactsNamespaceTests.swift.
 private let repositoryRoot: String = {
     var path = #filePath
     for _ in 0..<4 {

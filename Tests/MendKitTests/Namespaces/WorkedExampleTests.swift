@@ -49,8 +49,30 @@ import Testing
         #expect(BuiltinReference.entry("motd.set", in: registry)?.hasPrefix("motd.set(text)    (changes the host: only inside a step)") == true)
         #expect(registry.resources["motd"] != nil)
         let interpreter = Interpreter(registry: registry)
-        #expect(throws: Diagnostics.self) { _ = try interpreter.compile(SourceFile(name: "t.mend", text: #"motd.set("x")"#)) }
+        func messages(_ text: String) -> [String] {
+            do {
+                _ = try interpreter.compile(SourceFile(name: "t.mend", text: text))
+                return []
+            } catch {
+                return error.items.map(\.message)
+            }
+        }
+        #expect(messages(#"motd.set("x")"#) == ["'motd.set' changes the host: call it inside a step (or a rollback block)"])
+        #expect(messages(#"step "s" { motd.set() }"#) == ["missing argument 'text' in the call to motd.set(text)"])
         let completer = Completer(registry: registry, host: MendKit.Host(root: "/nonexistent-mend-root"))
         #expect(completer.complete(#"motd.set("W"#, scope: .init()).candidates == ["Welcome"])
+    }
+
+    /// docs/architecture.md shows this very code: the page's block is the file's, to the byte.
+    @Test func thePageShowsTheCodeThatIsTested() throws {
+        let page = try String(contentsOfFile: SourceTree.repositoryRoot + "/docs/architecture.md", encoding: .utf8)
+        let file = try String(contentsOfFile: SourceTree.repositoryRoot + "/Tests/MendKitTests/Support/MotdNamespace.swift",
+                              encoding: .utf8)
+        let start = "/// `motd`: the message of the day"
+        let shown = try #require(page.range(of: "```swift\n" + start)).lowerBound
+        let block = page[shown...].dropFirst("```swift\n".count).prefix { _ in true }
+        let end = try #require(block.range(of: "\n```\n")).lowerBound
+        let code = try #require(file.range(of: start)).lowerBound
+        #expect(String(block[..<end]) + "\n" == String(file[code...]))
     }
 }

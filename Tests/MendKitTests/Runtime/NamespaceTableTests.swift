@@ -77,3 +77,23 @@ private enum Toy {
         #expect(completer.complete(":help toy.g", scope: .init()).candidates == ["greet"])
     }
 }
+
+/// The registry is set up, then read: the first compile freezes it, and a later registration is
+/// an embedder's bug that stops the process rather than changing a table code already refers to.
+@Suite struct RegistryFreezeTests {
+    @Test func theFirstCompileFreezesTheRegistry() throws {
+        let registry = Registry.standard()
+        #expect(!registry.isFrozen)
+        registry.register(Toy.table)
+        _ = try Interpreter(registry: registry).compile(SourceFile(name: "t.mend", text: "1"))
+        #expect(registry.isFrozen)
+    }
+
+    @Test func registeringAfterTheFreezeStopsTheProcess() async {
+        await #expect(processExitsWith: .failure) {
+            let registry = Registry()
+            registry.freeze()
+            registry.register(Builtin(name: "late", doc: "Too late.") { _ in .null })
+        }
+    }
+}

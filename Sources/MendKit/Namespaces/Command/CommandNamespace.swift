@@ -5,7 +5,7 @@
 public enum CommandNamespace {
     typealias Param = Builtin.Param
 
-    /// `run` and `sh` are global functions: the table has no namespace.
+    /// `run` and `sh`: global functions, so the table has no namespace.
     public static let table = NamespaceTable(nil, [
         .function("run", [Param("command"), .label("timeout"), .label("readonly"), .label("input")], variadic: true, doc: """
             Runs a command without a shell and returns {status, stdout, stderr, ran}.

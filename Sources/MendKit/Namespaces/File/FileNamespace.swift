@@ -5,6 +5,7 @@ public enum FileNamespace {
     typealias Param = Builtin.Param
     static let resource = FileResource()
 
+    /// The `file` builtins, registered by ``Registry/standard()``.
     public static let table = NamespaceTable("file", doc: "Files: read, exists, write (atomic), line, remove; paths resolve under --root.",
                                              resources: [resource], [
         .function("read", [Param("path", completes: .absolutePath)], doc: """
@@ -72,19 +73,12 @@ public enum FileNamespace {
         let path = try args.string(0)
         let text = try args.string(1)
         let before = try current(path, args)
-        var after = before
-        after.exists = true
+        var after = before.exists ? before : FileResource.State(newFileOn: args.context.effects.host)
         after.content = Array(text.utf8)
         after.missingDirectories = []
         after.unknown = nil
-        if !before.exists {
-            let host = args.context.effects.host
-            after.mode = 0o644
-            after.uid = host.effectiveUserID
-            after.gid = host.effectiveGroupID
-        }
         if let mode = args.optional(2) { after.mode = try fileMode(mode, args) }
-        if let owner = args.optional(3) { (after.uid, after.gid) = try fileOwner(owner, current: after, args) }
+        if let owner = try args.optionalString(3, expected: ownerForm) { (after.uid, after.gid) = try fileOwner(owner, current: after, args) }
         return .bool(try change(path, before, after, args))
     }
 
@@ -180,10 +174,11 @@ public enum FileNamespace {
         return UInt32(mode)
     }
 
-    private static func fileOwner(_ value: Value, current: FileResource.State, _ args: Arguments) throws -> (UInt32, UInt32) {
-        guard case .string(let text) = value, !text.isEmpty else {
-            throw args.typeError(3, expected: "a string such as \"root\" or \"node:node\"", got: value)
-        }
+    private static let ownerForm = "a string such as \"root\" or \"node:node\""
+
+    /// The uid and gid an owner argument names (`user`, `user:group`, `:group`) in the root's files.
+    private static func fileOwner(_ text: String, current: FileResource.State, _ args: Arguments) throws -> (UInt32, UInt32) {
+        guard !text.isEmpty else { throw args.typeError(3, expected: ownerForm, got: .string(text)) }
         let host = args.context.effects.host
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let uid = parts[0].isEmpty ? current.uid : try host.id(of: parts[0], group: false)

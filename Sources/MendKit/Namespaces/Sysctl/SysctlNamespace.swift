@@ -6,6 +6,7 @@ public enum SysctlNamespace {
     typealias Param = Builtin.Param
     static let resource = SysctlResource()
 
+    /// The `sysctl` builtins, registered by ``Registry/standard()``.
     public static let table = NamespaceTable(
         "sysctl", doc: "Kernel parameters: get, set (live, persist: true for boot), persisted, list; /proc/sys under --root.",
         resources: [resource], [

@@ -7,6 +7,7 @@ public enum SysfsNamespace {
     /// Paths relative to /sys, or absolute ones under it.
     static let paths = ArgumentCompletion.path(under: "/sys")
 
+    /// The `sysfs` builtins, registered by ``Registry/standard()``.
     public static let table = NamespaceTable(
         "sysfs", doc: "Kernel settings under /sys: get, choice (the bracketed option), set (undoable).", resources: [resource], [
         .function("get", [Param("path", completes: paths)], doc: """

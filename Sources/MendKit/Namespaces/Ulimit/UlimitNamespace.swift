@@ -16,6 +16,7 @@ public enum UlimitNamespace {
     /// Resource names complete from the table of limits.
     static let resourceWords = ArgumentCompletion.words(UlimitKind.all.map(\.name))
 
+    /// The `ulimit` builtins, registered by ``Registry/standard()``.
     public static let table = NamespaceTable("ulimit", doc: """
         Resource limits: get/set for this run and its commands, of(pid), persist (limits.d), unit (systemd drop-in).
         """, resources: [resource, dropIn], [
@@ -123,7 +124,7 @@ public enum UlimitNamespace {
         if limits.count == 2, limits[0] > limits[1] {
             throw MendError("ulimit.persist: the soft limit (\(limits[0].text)) is above the hard limit (\(limits[1].text))")
         }
-        let domain = try args.optional(3).map { try limitsDomain($0, args) } ?? "*"
+        let domain = try args.optionalString(3, expected: "a string such as \"*\" or \"node\"").map(limitsDomain) ?? "*"
         let path = managedLimitsFile
         let before = try fileState(file, path, args)
         let text = try fileText(before, path, "ulimit.persist")
@@ -201,10 +202,9 @@ public enum UlimitNamespace {
     }
 
     /// A pam_limits domain: a user, @group, %group, * or a uid/gid range, as one word.
-    private static func limitsDomain(_ value: Value, _ args: Arguments) throws -> String {
-        guard case .string(let domain) = value else { throw args.typeError(3, expected: "a string such as \"*\" or \"node\"", got: value) }
+    private static func limitsDomain(_ domain: String) throws -> String {
         guard !domain.isEmpty, !domain.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "#" }) else {
-            throw MendError("ulimit.persist: the domain must be one word such as \"*\", \"node\" or \"@node\", got \(value.literal)")
+            throw MendError("ulimit.persist: the domain must be one word such as \"*\", \"node\" or \"@node\", got \(Value.string(domain).literal)")
         }
         return domain
     }
