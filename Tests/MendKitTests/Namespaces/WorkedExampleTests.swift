@@ -48,17 +48,8 @@ import Testing
         let registry = registry()
         #expect(BuiltinReference.entry("motd.set", in: registry)?.hasPrefix("motd.set(text)    (changes the host: only inside a step)") == true)
         #expect(registry.resources["motd"] != nil)
-        let interpreter = Interpreter(registry: registry)
-        func messages(_ text: String) -> [String] {
-            do {
-                _ = try interpreter.compile(SourceFile(name: "t.mend", text: text))
-                return []
-            } catch {
-                return error.items.map(\.message)
-            }
-        }
-        #expect(messages(#"motd.set("x")"#) == ["'motd.set' changes the host: call it inside a step (or a rollback block)"])
-        #expect(messages(#"step "s" { motd.set() }"#) == ["missing argument 'text' in the call to motd.set(text)"])
+        #expect(compileMessages(#"motd.set("x")"#, registry: registry) == ["'motd.set' changes the host: call it inside a step (or a rollback block)"])
+        #expect(compileMessages(#"step "s" { motd.set() }"#, registry: registry) == ["missing argument 'text' in the call to motd.set(text)"])
         let completer = Completer(registry: registry, host: MendKit.Host(root: "/nonexistent-mend-root"))
         #expect(completer.complete(#"motd.set("W"#, scope: .init()).candidates == ["Welcome"])
     }

@@ -44,20 +44,12 @@ private enum Toy {
     }
 
     @Test func itsCallsAreCheckedBeforeAnythingRuns() {
-        let interpreter = Interpreter(registry: registry())
-        func messages(_ text: String) -> [String] {
-            do {
-                _ = try interpreter.compile(SourceFile(name: "t.mend", text: text))
-                return []
-            } catch {
-                return error.items.map(\.message)
-            }
-        }
-        #expect(messages("toy.greet()") == ["missing argument 'name' in the call to toy.greet(name, loud)"])
-        #expect(messages("toy.greet(\"a\", \"b\")") == ["toy.greet(name, loud) takes 1 argument, got 2"])
-        #expect(messages("toy.greet(\"a\", loudly: true)")
+        let registry = registry()
+        #expect(compileMessages("toy.greet()", registry: registry) == ["missing argument 'name' in the call to toy.greet(name, loud)"])
+        #expect(compileMessages("toy.greet(\"a\", \"b\")", registry: registry) == ["toy.greet(name, loud) takes 1 argument, got 2"])
+        #expect(compileMessages("toy.greet(\"a\", loudly: true)", registry: registry)
                 == ["toy.greet(name, loud) has no parameter 'loudly' (did you mean 'loud'?)"])
-        #expect(messages("toy.answer()") == ["'toy.answer' is a value, not a function: write toy.answer without '()'"])
+        #expect(compileMessages("toy.answer()", registry: registry) == ["'toy.answer' is a value, not a function: write toy.answer without '()'"])
     }
 
     @Test func itRunsItsExamples() throws {
