@@ -440,7 +440,10 @@ private let second = 1_000_000_000
             "step \"s\" when x { } rollback { }",
             "xs[i + 1] = \"v\"",
         ])
-        guard case .if(let branches, let otherwise) = program.statements[0].kind else { return }
+        guard case .if(let branches, let otherwise) = program.statements[0].kind else {
+            Issue.record("the first statement is not an if")
+            return
+        }
         #expect(branches[0].body.span.text == "{\n  b\n}")
         #expect(otherwise?.span.text == "{\n  c\n}")
     }
