@@ -10,6 +10,7 @@ static void on_signal(int signo) {
     int reason = MEND_INTERRUPT_TIMEOUT;
     if (signo == SIGINT) reason = MEND_INTERRUPT_SIGINT;
     if (signo == SIGTERM) reason = MEND_INTERRUPT_SIGTERM;
+    if (signo == SIGHUP) reason = MEND_INTERRUPT_SIGHUP;
     __atomic_store_n(&mend_interrupt_reason, reason, __ATOMIC_RELAXED);
 }
 
@@ -29,13 +30,18 @@ static void set_handler(int signo, void (*handler)(int)) {
 void mend_interrupt_install(void) {
     set_handler(SIGINT, on_signal);
     set_handler(SIGTERM, on_signal);
+    /* A dropped SSH session hangs up the terminal: roll back as for SIGTERM. */
+    set_handler(SIGHUP, on_signal);
     set_handler(SIGALRM, on_signal);
+    /* With the session gone, a write to its pipe must fail (EPIPE), not kill the run mid-rollback. */
+    set_handler(SIGPIPE, SIG_IGN);
     /* A parent may have started mend with these blocked (the mask is inherited): unblock them, or
      * no signal and no step timeout would ever be seen. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGALRM);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
@@ -43,6 +49,8 @@ void mend_interrupt_install(void) {
 void mend_interrupt_uninstall(void) {
     set_handler(SIGINT, SIG_DFL);
     set_handler(SIGTERM, SIG_DFL);
+    set_handler(SIGHUP, SIG_DFL);
+    set_handler(SIGPIPE, SIG_DFL);
 }
 
 void mend_interrupt_arm_timeout(long long nanoseconds) {

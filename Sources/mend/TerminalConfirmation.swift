@@ -52,6 +52,7 @@ final class RunObserver: EngineObserver {
     func stepStarted(_ step: StepReport) { reporter?.stepStarted(step) }
     func stepFinished(_ step: StepReport) { reporter?.stepFinished(step) }
     func rollbackStarted() { reporter?.rollbackStarted() }
+    func changesUndone(_ step: StepReport) { reporter?.changesUndone(step) }
     func rollbackFinished(_ report: RunReport) { reporter?.rollbackFinished(report) }
 
     func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool) {

@@ -901,8 +901,10 @@ final class BackgroundProcess {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        // Our environment without MEND_* (a stray MEND_STATE_DIR or MEND_PARAM_X), plus the test's own.
-        var env = Host.local.environment().filter { !$0.hasPrefix("MEND_") }
+        // Our environment without MEND_* (a stray MEND_STATE_DIR or MEND_PARAM_X), with the test's own.
+        var env = Host.local.environment().filter { entry in
+            !entry.hasPrefix("MEND_") && !environment.keys.contains { entry.hasPrefix($0 + "=") }
+        }
         env += environment.map { "\($0.key)=\($0.value)" }
         let cArgs = argv.map { strdup($0) } + [nil], cEnv = env.map { strdup($0) } + [nil]
         defer { for p in cArgs + cEnv { free(p) } }

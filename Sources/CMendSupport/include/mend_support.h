@@ -20,6 +20,7 @@ enum {
     MEND_INTERRUPT_SIGINT = 1,
     MEND_INTERRUPT_SIGTERM = 2,
     MEND_INTERRUPT_TIMEOUT = 3,
+    MEND_INTERRUPT_SIGHUP = 4,
 };
 
 extern int mend_interrupt_reason;
@@ -32,10 +33,11 @@ static inline int mend_interrupt_pending(void) {
 /* Clears the pending reason and returns it. */
 int mend_interrupt_take(void);
 
-/* SIGINT and SIGTERM set a reason instead of ending the process (idempotent). */
+/* SIGINT, SIGTERM and SIGHUP set a reason instead of ending the process, and SIGPIPE is ignored
+   (idempotent). */
 void mend_interrupt_install(void);
 
-/* Restores the default SIGINT and SIGTERM dispositions. */
+/* Restores the default SIGINT, SIGTERM, SIGHUP and SIGPIPE dispositions. */
 void mend_interrupt_uninstall(void);
 
 /* Sets MEND_INTERRUPT_TIMEOUT after `nanoseconds` (a one-shot real-time timer); 0 disarms it. */

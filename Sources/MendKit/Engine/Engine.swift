@@ -43,6 +43,8 @@ public protocol EngineObserver: AnyObject {
     /// and the deadline.
     func confirmationAnswer(for step: StepReport, waitingAtMost milliseconds: Int) -> ConfirmationAnswer?
     func rollbackStarted()
+    /// The rollback undid what it could of a step's changes; its rollback block runs next.
+    func changesUndone(_ step: StepReport)
     func rollbackFinished(_ report: RunReport)
 }
 
@@ -53,6 +55,7 @@ extension EngineObserver {
     public var answersConfirmations: Bool { false }
     public func confirmationAnswer(for step: StepReport, waitingAtMost milliseconds: Int) -> ConfirmationAnswer? { nil }
     public func rollbackStarted() {}
+    public func changesUndone(_ step: StepReport) {}
     public func rollbackFinished(_ report: RunReport) {}
 }
 
@@ -82,6 +85,8 @@ public final class Engine: StepRunner, Effects {
     var current: StepEntry?
     private var inRollbackBlock = false
     var journal: Journal?
+    /// Journals the temporary files of the host's writes.
+    let temporaryFiles: JournalTemporaryFiles
     var sequence = 0
     /// Orders changes, planned ones too (journal sequence numbers count made ones only).
     var order = 0
@@ -98,6 +103,10 @@ public final class Engine: StepRunner, Effects {
         let span: Span
         var changes: [ChangeEntry] = []
         var bodyStarted = false
+        /// Its `step` record is in the journal (written before its first change).
+        var journalled = false
+        /// `--step` and `--from` chose it (or none were given).
+        var selected = true
         /// The step failed for want of privileges (exit 77).
         var deniedPermission = false
         var checks: Range<Int> = 0..<0
@@ -132,31 +141,44 @@ public final class Engine: StepRunner, Effects {
     var setupError: (any Error)?
     var lock: StateDirectory.Lock?
 
-    /// Takes the host lock and starts the journal when the first step starts (a program without
-    /// steps is a plain script: it needs neither, nor root), then records the step.
-    func journalStep(_ entry: StepEntry) throws {
-        // A dry REPL session touches nothing, the state directory included.
-        if isPlanning { return }
+    /// Takes the host lock and starts the journal at the first change (work that changes nothing
+    /// needs neither, nor root), then records the steps begun since the last change: a rollback
+    /// from the journal names their rollback blocks.
+    func journalSteps() throws {
         try startJournal()
         guard let journal else { return }
-        try journal.append(.object([
-            ("type", .string("step")), ("index", .int(entry.report.index)), ("name", .string(entry.name)),
-            ("has_rollback", .bool(entry.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
-        ]))
+        for step in steps where step.bodyStarted && !step.journalled {
+            try journal.append(.object([
+                ("type", .string("step")), ("index", .int(step.report.index)), ("name", .string(step.name)),
+                ("has_rollback", .bool(step.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
+            ]))
+            step.journalled = true
+        }
     }
 
     func startJournal() throws {
-        guard let directory = options.stateDirectory, let runId = report.runId else { return }
+        guard let directory = options.stateDirectory else { return }
         do {
             // A session takes the lock for each input that changes the host, and keeps its journal.
-            if lock == nil { lock = try directory.lock(runId: runId) }
-            guard journal == nil else { return }
+            if lock == nil {
+                if let runId = report.runId {
+                    lock = try directory.lock(runId: runId)
+                } else {
+                    let (lock, runId) = try directory.lockForNewRun()
+                    self.lock = lock
+                    report.runId = runId
+                }
+                RunHistory.removeLeftoverTemporaryFiles(in: directory)
+            }
+            guard journal == nil, let runId = report.runId else { return }
             let journal = try Journal.create(at: directory.journalPath(runId))
             try journal.append(.object([
                 ("type", .string("begin")), ("run_id", .string(runId)), ("file", .string(report.file)),
-                ("root", .string(host.root)), ("pid", .int(host.processID)), ("started", .int(host.wallClockSeconds())),
+                ("root", .string(host.root)), ("host", .string(report.host.name)), ("pid", .int(host.processID)),
+                ("started", .int(host.wallClockSeconds())),
             ]))
             self.journal = journal
+            temporaryFiles.journal = journal
         } catch {
             setupError = error
             throw SetupFailed()
@@ -165,7 +187,9 @@ public final class Engine: StepRunner, Effects {
 
     public init(interpreter: Interpreter, host: Host, options: EngineOptions) {
         self.interpreter = interpreter
-        self.host = host
+        let temporaryFiles = JournalTemporaryFiles()
+        self.temporaryFiles = temporaryFiles
+        self.host = host.recordingTemporaryFiles(temporaryFiles)
         self.options = options
         isPlanning = options.isPlan
     }
@@ -174,8 +198,8 @@ public final class Engine: StepRunner, Effects {
     /// state directory) or on a ``UsageError`` from a param; every other outcome is in the report.
     public func run(_ unit: CompiledUnit) throws -> RunReport {
         let started = milliseconds()
-        let runId = options.isPlan || options.stateDirectory == nil ? nil : StateDirectory.newRunId()
-        report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: runId)
+        // The run id comes with the journal, at the first change.
+        report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: nil)
         defer { lock = nil }
 
         _ = mend_interrupt_take()
@@ -210,7 +234,15 @@ public final class Engine: StepRunner, Effects {
                 report.error = describe(error, span: nil, timeout: nil)
             }
             outcome.permissionDenied = outcome.permissionDenied || steps.contains { $0.report.error != nil && $0.deniedPermission }
-            if outcome.failed, !isPlanning, options.rollsBack { outcome.rolledBack = rollBack(steps) }
+            // A failure before any step began leaves nothing to roll back, and says nothing of it.
+            if outcome.failed, !isPlanning, options.rollsBack, steps.contains(where: \.bodyStarted) {
+                outcome.rolledBack = rollBack(steps)
+            }
+        }
+        if !outcome.failed, !outcome.preconditionFailed, let message = selectorsSelectedNothing() {
+            outcome.selectedNothing = true
+            report.error = ErrorReport(message: redactor.redact(message), location: nil,
+                                       rendered: redactor.redact("error: \(message)\n"))
         }
         finish(outcome, started: started)
         return report
@@ -236,6 +268,8 @@ public final class Engine: StepRunner, Effects {
         var failed = false
         var preconditionFailed = false
         var invalidRunbook = false
+        /// `--step`/`--from` were given and chose none of the steps the run saw.
+        var selectedNothing = false
         var permissionDenied = false
         var rolledBack = false
     }
@@ -257,7 +291,7 @@ public final class Engine: StepRunner, Effects {
             report.status = .rollbackIncomplete
         } else if outcome.failed, outcome.rolledBack {
             report.status = .rolledBack
-        } else if outcome.failed || failedChecks {
+        } else if outcome.failed || failedChecks || outcome.selectedNothing {
             report.status = .failed
         } else if statuses.contains(.wouldChange) {
             report.status = .wouldChange
@@ -267,7 +301,8 @@ public final class Engine: StepRunner, Effects {
             report.status = .ok
         }
         let changed = report.status == .changed || report.status == .wouldChange
-        report.exitCode = outcome.invalidRunbook ? 65
+        report.exitCode = outcome.selectedNothing ? 64
+            : outcome.invalidRunbook ? 65
             : outcome.preconditionFailed ? 4
             : report.status == .rollbackIncomplete ? 3
             : outcome.permissionDenied ? 77
@@ -287,13 +322,13 @@ public final class Engine: StepRunner, Effects {
         let entry = StepEntry(report: step, name: call.name, rollback: call.rollback, span: call.span)
         steps.append(entry)
         report.steps.append(step)
+        entry.selected = isSelected(call, index: step.index)
         if let reason = skipReason(call, index: step.index) {
             step.status = .skipped
             step.skippedReason = reason
             observer?.stepFinished(step)
             return
         }
-        try journalStep(entry)
         observer?.stepStarted(step)
         let started = milliseconds()
         let firstCheck = interpreter.checks.count
@@ -314,6 +349,11 @@ public final class Engine: StepRunner, Effects {
                 try waitForConfirmation(entry, nanoseconds: confirm)
             }
             step.status = entry.changes.isEmpty ? .ok : isPlanning ? .wouldChange : .changed
+        } catch let setup as SetupFailed {
+            mend_interrupt_arm_timeout(0)
+            step.status = .failed
+            if let setupError { step.error = describe(setupError, span: nil, timeout: nil) }
+            throw setup
         } catch {
             mend_interrupt_arm_timeout(0)
             step.status = .failed
@@ -323,14 +363,29 @@ public final class Engine: StepRunner, Effects {
         }
     }
 
+    /// The error of a run whose `--step`/`--from` chose none of its steps (steps can be dynamic,
+    /// so this is known when the run ends), listing the steps it saw; nil otherwise.
+    private func selectorsSelectedNothing() -> String? {
+        var selectors: [String] = options.selectedSteps.map { "--step \($0)" }
+        if let from = options.fromStep { selectors.append("--from \(from)") }
+        guard !selectors.isEmpty, !steps.contains(where: \.selected) else { return nil }
+        let seen = steps.isEmpty ? "the runbook has no steps"
+            : "its steps: " + steps.map { "\($0.report.index). \($0.name)" }.joined(separator: ", ")
+        return "\(selectors.joined(separator: " ")) selected no step, so nothing ran (\(seen))"
+    }
+
     /// Why a step does not run, or nil when it does.
     private func skipReason(_ call: StepCall, index: Int) -> String? {
         if call.when == false { return "when false" }
         if let from = options.fromStep, index < from { return "before --from \(from)" }
-        if !options.selectedSteps.isEmpty, !options.selectedSteps.contains(where: { Engine.glob($0, matches: call.name) }) {
-            return "not selected by --step"
-        }
+        if !isSelected(call, index: index) { return "not selected by --step" }
         return nil
+    }
+
+    /// True when `--step` and `--from` (if given) choose the step.
+    private func isSelected(_ call: StepCall, index: Int) -> Bool {
+        if let from = options.fromStep, index < from { return false }
+        return options.selectedSteps.isEmpty || options.selectedSteps.contains { Engine.glob($0, matches: call.name) }
     }
 
     /// Shell-style matching: `*` any run of characters, `?` one character.
@@ -376,12 +431,16 @@ public final class Engine: StepRunner, Effects {
         guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(change.resource.kind) \(change.target): host changes happen inside a step")
         }
+        // One diff per file per step: from the step's first before-state of the file to this after.
+        let earlier = entry.changes.filter { $0.resource?.kind == resource.kind && $0.target == change.target }
+        let diffBefore = earlier.first?.before ?? change.before
         let shown = ChangeReport(
             kind: resource.kind, target: redactor.redact(change.target),
             before: redactor.redact(resource.reportValue(change.before)),
             after: redactor.redact(resource.reportValue(change.after)), note: change.note.map(redactor.redact),
-            diff: resource.showsDiff ? diff(resource.reportValue(change.before), resource.reportValue(change.after), change.target) : nil,
+            diff: resource.showsDiff ? diff(resource.reportValue(diffBefore), resource.reportValue(change.after), change.target) : nil,
             undoable: true, compensation: inRollbackBlock)
+        for e in earlier { e.report.diff = nil }
         order += 1
         if isPlanning {
             overlay[Engine.key(resource, change.target)] = change.after
@@ -390,6 +449,7 @@ public final class Engine: StepRunner, Effects {
             entry.report.changes.append(shown)
             return
         }
+        try journalSteps()
         sequence += 1
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
@@ -422,6 +482,7 @@ public final class Engine: StepRunner, Effects {
                                              sequence: 0, order: order))
             return nil
         }
+        try journalSteps()
         sequence += 1
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
@@ -471,6 +532,7 @@ public final class Engine: StepRunner, Effects {
                                                                message: redactor.redact(describe(error, span: nil, timeout: nil).message)))
                 }
             }
+            observer?.changesUndone(entry.report)
             if let block = entry.rollback {
                 acted = true
                 current = entry

@@ -74,8 +74,8 @@ extension Engine {
     /// interrupt the running input (after the change in hand) instead of ending the process.
     public func beginSession() {
         guard session == nil else { return }
-        let runId = options.stateDirectory == nil ? nil : StateDirectory.newRunId()
-        report = RunReport(file: "<repl>", isPlan: isPlanning, host: HostSummary(reading: host), runId: runId)
+        // The run id comes with the journal, at the first change.
+        report = RunReport(file: "<repl>", isPlan: isPlanning, host: HostSummary(reading: host), runId: nil)
         session = SessionState(detach: attach())
         interpreter.isInteractive = true
         _ = mend_interrupt_take()
@@ -271,7 +271,6 @@ extension Engine {
         entry.bodyStarted = true
         steps.append(entry)
         report.steps.append(step)
-        try journalStep(entry)
         session.inputEntry = entry
         return entry
     }

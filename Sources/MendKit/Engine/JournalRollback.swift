@@ -5,11 +5,21 @@ public struct RunSummary: Sendable {
     public let started: Int
     public let file: String
     public let runbook: String?
-    /// `changed`, `rolled_back`, …; `interrupted` when the run ended without finishing its journal,
-    /// `rolled back by mend rollback` after one.
+    /// The `--root` the run acted on ("/" for the live system).
+    public let root: String
+    /// The host name of the machine the run ran on.
+    public let host: String
+    /// `changed`, `rolled_back`, …; `running` while its process holds the lock; `interrupted`
+    /// when the run ended without finishing its journal; `rolled back by mend rollback` after one.
     public let status: String
     /// Changes made and not undone.
     public let outstanding: Int
+    /// Byte offsets of damaged journal records: what they held is unknown.
+    public let damage: [Int]
+
+    /// True when the run ended without finishing and left changes (or damage) behind: the next
+    /// run warns about it.
+    public var needsAttention: Bool { status == "interrupted" && (outstanding > 0 || !damage.isEmpty) }
 }
 
 /// The journal of one run, read back.
@@ -29,6 +39,8 @@ struct JournalledRun {
 
     let records: [JSON]
     var changes: [ChangeRecord] = []
+    /// Temporary files a write was about to create: one may be left if the process died in it.
+    var temporaryFiles: [String] = []
     /// Step index → (name, has a rollback block).
     var steps: [Int: (name: String, hasRollback: Bool)] = [:]
 
@@ -52,6 +64,8 @@ struct JournalledRun {
                 if let seq = record["seq"]?.int, let k = bySequence[seq] { changes[k].applied = true }
             case "undone":
                 if let seq = record["seq"]?.int, let k = bySequence[seq] { changes[k].undone = true }
+            case "temporary":
+                if let path = record["path"]?.string { temporaryFiles.append(path) }
             default:
                 break
             }
@@ -80,19 +94,66 @@ struct JournalledRun {
 /// `mend runs` and `mend rollback`: the journals in the state directory, and undoing a run from
 /// its journal after the process that made it is gone (killed, or run with `--no-rollback`).
 public enum RunHistory {
-    /// The journalled runs, oldest first.
+    /// The journalled runs, oldest first (a journal that cannot be read at all is listed with
+    /// its error as the status).
     public static func runs(in directory: StateDirectory) -> [RunSummary] {
-        directory.runIds().compactMap { id in
-            guard let records = try? Journal.records(at: directory.journalPath(id)) else { return nil }
-            let run = JournalledRun(records: records)
-            // A run that died between making a change and marking it applied may have made it.
-            let unfinished = run.status == nil
-            let outstanding = run.changes.filter {
-                !$0.compensation && !$0.undone && ($0.applied || !$0.undoable || unfinished)
-            }.count
-            return RunSummary(id: id, started: run.begin?["started"]?.int ?? 0, file: run.begin?["file"]?.string ?? "",
-                              runbook: run.runbook, status: run.status ?? "interrupted", outstanding: outstanding)
+        directory.runIds().map { id in summary(of: id, in: directory) }
+    }
+
+    /// One run's summary.
+    static func summary(of id: String, in directory: StateDirectory) -> RunSummary {
+        let contents: Journal.Contents
+        do {
+            contents = try Journal.read(at: directory.journalPath(id))
+        } catch {
+            return RunSummary(id: id, started: 0, file: "", runbook: nil, root: "", host: "",
+                              status: "unreadable: \(error.message)", outstanding: 0, damage: [])
         }
+        let run = JournalledRun(records: contents.records)
+        let running = run.status == nil && directory.isHeld(byRun: id)
+        // A run that died between making a change and marking it applied may have made it.
+        let unfinished = run.status == nil
+        let outstanding = run.changes.filter {
+            !$0.compensation && !$0.undone && ($0.applied || !$0.undoable || unfinished)
+        }.count
+        return RunSummary(id: id, started: run.begin?["started"]?.int ?? 0, file: run.begin?["file"]?.string ?? "",
+                          runbook: run.runbook, root: run.begin?["root"]?.string ?? "/",
+                          host: run.begin?["host"]?.string ?? "", status: running ? "running" : run.status ?? "interrupted",
+                          outstanding: outstanding, damage: contents.damage)
+    }
+
+    /// Earlier runs that ended without finishing and left changes behind, oldest first.
+    public static func interruptedRuns(in directory: StateDirectory) -> [RunSummary] {
+        runs(in: directory).filter(\.needsAttention)
+    }
+
+    /// The warning a run and `mend runs` give about an interrupted run.
+    public static func warning(about run: RunSummary) -> String {
+        var text = "run \(run.id) was interrupted with \(run.outstanding) change\(run.outstanding == 1 ? "" : "s") outstanding"
+        if !run.damage.isEmpty {
+            text += " and \(run.damage.count) damaged journal record\(run.damage.count == 1 ? "" : "s")"
+        }
+        return text + "; undo with `mend rollback \(run.id)`"
+    }
+
+    /// Removes the temporary files that runs which died while writing may have left (a kill -9
+    /// between creating one and renaming it over its target). Called holding the lock, so no
+    /// write of another mend is under way.
+    static func removeLeftoverTemporaryFiles(in directory: StateDirectory) {
+        for id in directory.runIds() {
+            guard let records = try? Journal.records(at: directory.journalPath(id)) else { continue }
+            let run = JournalledRun(records: records)
+            guard run.status == nil else { continue }
+            for path in run.temporaryFiles { _ = removeTemporaryFile(path) }
+        }
+    }
+
+    /// Removes one temporary file a write announced, if it is still there and has the name mend
+    /// gives its temporary files; true when it removed one.
+    static func removeTemporaryFile(_ path: String) -> Bool {
+        guard let name = path.split(separator: "/").last, name.hasPrefix("."), name.contains(".mend-"),
+              let info = try? Host.local.info(path), info.isRegular else { return false }
+        return (try? Host.local.remove(path)) != nil
     }
 
     /// The id `last` stands for: the newest run.
@@ -115,8 +176,12 @@ public enum RunHistory {
         public var notUndone: [(target: String, reason: String)] = []
         /// Steps whose rollback blocks could not run (they are code; only a run can run them).
         public var skippedBlocks: [String] = []
-        /// True when every change is undone.
-        public var isComplete: Bool { notUndone.isEmpty }
+        /// Temporary files of an interrupted write, removed.
+        public var removedTemporaryFiles: [String] = []
+        /// Byte offsets of damaged journal records: changes they held may be outstanding.
+        public var damage: [Int] = []
+        /// True when every change is undone and the whole journal could be read.
+        public var isComplete: Bool { notUndone.isEmpty && damage.isEmpty }
     }
 
     /// Undoes a journalled run newest first, holding the host lock. A change whose target no
@@ -126,11 +191,23 @@ public enum RunHistory {
         let lock = try directory.lock(runId: "rollback-\(id)")
         defer { lock.release() }
         let path = directory.journalPath(id)
-        let run = JournalledRun(records: try Journal.records(at: path))
-        guard let begin = run.begin else { throw HostError("the journal of run \(id) has no start record") }
-        let host = Host(root: begin["root"]?.string ?? "/")
-        let journal = try Journal.reopen(at: path)
+        let contents = try Journal.read(at: path)
+        let run = JournalledRun(records: contents.records)
         var outcome = RollbackOutcome()
+        outcome.damage = contents.damage
+        guard let begin = run.begin else {
+            throw HostError("the journal of run \(id) has no readable start record"
+                            + (contents.damage.first.map { " (damaged record at offset \($0))" } ?? ""))
+        }
+        let root = begin["root"]?.string ?? "/"
+        guard let info = try? Host.local.info(root), info.isDirectory else {
+            throw HostError("run \(id) acted on --root \(root), which is no longer a directory")
+        }
+        let journal = try Journal.reopen(at: path)
+        let host = Host(root: root, temporaryFiles: JournalTemporaryFiles(journal))
+        for temporary in run.temporaryFiles where removeTemporaryFile(temporary) {
+            outcome.removedTemporaryFiles.append(temporary)
+        }
         var stepsWithCommands = Set<Int>()
         for change in run.changes.reversed() where !change.compensation && !change.undone {
             let label = "\(change.kind) \(change.target)"
@@ -156,7 +233,7 @@ public enum RunHistory {
                 }
                 try journal.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
             } catch {
-                outcome.notUndone.append((label, (error as? HostError)?.message ?? "\(error)"))
+                outcome.notUndone.append((label, message(of: error)))
             }
         }
         for (index, step) in run.steps.sorted(by: { $0.key > $1.key }) where step.hasRollback {
@@ -167,5 +244,15 @@ public enum RunHistory {
             ("force", .bool(force)),
         ]))
         return outcome
+    }
+
+    /// An error as a sentence, whatever its type.
+    private static func message(of error: any Error) -> String {
+        switch error {
+        case let e as HostError: return e.message
+        case let e as MendError: return e.message
+        case let e as any CustomStringConvertible: return e.description
+        default: return "\(error)"
+        }
     }
 }

@@ -31,8 +31,9 @@ public final class ChangeReport {
     public let before: JSON
     public let after: JSON
     public let note: String?
-    /// A unified diff of a file's content (nil for other kinds).
-    public let diff: String?
+    /// A unified diff of a file's content (nil for other kinds, and for a change of a file that a
+    /// later change in the same step changes again: that one carries the step's whole diff).
+    public internal(set) var diff: String?
     /// False for commands (`run`, `sh`): mend cannot undo them.
     public let undoable: Bool
     /// Made by a rollback block: compensation, never undone again.
@@ -106,8 +107,8 @@ public final class RunReport {
     /// Checks outside any step.
     public internal(set) var checks: [CheckResult] = []
     public internal(set) var rollbackErrors: [RollbackError] = []
-    /// Nil in a plan (a plan keeps no journal).
-    public let runId: String?
+    /// The journal's id; nil in a plan and in a run that changed nothing (neither keeps a journal).
+    public internal(set) var runId: String?
     public internal(set) var durationMs = 0
     /// An error outside any step (an assert at top level, a runtime error), or the failed requires.
     public internal(set) var error: ErrorReport?

@@ -53,6 +53,14 @@ public final class StateDirectory {
     public final class Lock {
         private let fd: Int32
         init(fd: Int32) { self.fd = fd }
+
+        /// Writes who holds the lock (`PID RUN-ID`) into the lock file, for ``LockHeld`` and `mend runs`.
+        func name(_ holder: String) {
+            let text = Array("\(Host.local.processID) \(holder)\n".utf8)
+            ftruncate(fd, 0)
+            _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        }
+
         /// Releases the lock.
         public func release() {
             flock(fd, LOCK_UN)
@@ -65,40 +73,84 @@ public final class StateDirectory {
         }
     }
 
-    /// Takes the host lock for a run, or throws ``LockHeld`` naming the holder.
-    public func lock(runId: String) throws -> Lock {
+    /// Takes the host lock, naming `holder` (a run id) in the lock file, or throws ``LockHeld`` naming the holder.
+    public func lock(runId holder: String) throws -> Lock {
         try prepare()
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HostError.last("cannot open the lock \(lockPath)") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let busy = errno == EWOULDBLOCK
-            let holder = String(decoding: (try? Host.local.read(lockPath)) ?? [], as: UTF8.self)
+            let holder = lockHolder()
             close(fd)
             guard busy else { throw HostError.last("cannot lock \(lockPath)") }
-            let words = holder.split(whereSeparator: { $0 == " " || $0 == "\n" })
-            throw LockHeld(pid: words.first.flatMap { Int($0) }, runId: words.dropFirst().first.map(String.init))
+            throw LockHeld(pid: holder?.pid, runId: holder?.runId)
         }
-        let text = Array("\(Host.local.processID) \(runId)\n".utf8)
-        ftruncate(fd, 0)
-        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return Lock(fd: fd)
+        let lock = Lock(fd: fd)
+        lock.name(holder)
+        return lock
+    }
+
+    /// Who the lock file names: the last process that took the lock (it may have ended).
+    func lockHolder() -> (pid: Int, runId: String?)? {
+        let text = String(decoding: (try? Host.local.read(lockPath)) ?? [], as: UTF8.self)
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard let pid = words.first.flatMap({ Int($0) }) else { return nil }
+        return (pid, words.dropFirst().first.map(String.init))
+    }
+
+    /// True while the lock is held by the process that the lock file names.
+    func isHeld(byRun runId: String) -> Bool {
+        guard let holder = lockHolder(), holder.runId == runId, Host.local.processExists(holder.pid) else { return false }
+        let fd = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        // A shared lock is refused only while someone holds the exclusive one.
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return true
+    }
+
+    /// Takes the host lock for a new run and gives the run its id: the lock makes ids unique and
+    /// ordered (see ``newRunId(after:)``).
+    public func lockForNewRun() throws -> (lock: Lock, runId: String) {
+        let lock = try lock(runId: "starting")
+        let runId = StateDirectory.newRunId(after: runIds().last)
+        lock.name(runId)
+        return (lock, runId)
     }
 
     /// The path of a run's journal.
     public func journalPath(_ runId: String) -> String { "\(runsPath)/\(runId).journal" }
 
-    /// The ids of the journalled runs, oldest first (ids sort by start time).
+    /// The ids of the journalled runs, oldest first: by their sequence number, which counts runs
+    /// within this state directory, so the order holds however the clock moved.
     public func runIds() -> [String] {
         let names = Host.local.entries(runsPath)?.map(\.name) ?? []
-        return names.filter { $0.hasSuffix(".journal") }.map { String($0.dropLast(8)) }.sorted()
+        let ids = names.filter { $0.hasSuffix(".journal") && !$0.hasPrefix(".") }.map { String($0.dropLast(8)) }
+        return ids.sorted { a, b in
+            let (sa, sb) = (StateDirectory.sequence(of: a), StateDirectory.sequence(of: b))
+            return sa != sb ? sa < sb : a < b
+        }
     }
 
-    /// A new run id: the UTC start time and a random suffix, e.g. `20261125-121730-3fa2c1`.
-    public static func newRunId() -> String {
+    /// The sequence number of a run id (`20261204-181500-000042` → 42); -1 for an id of another form.
+    static func sequence(of runId: String) -> Int {
+        let parts = runId.split(separator: "-")
+        guard parts.count == 3, parts[0].count == 8, parts[1].count == 6, parts[2].count >= 6,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let n = Int(parts[2]) else { return -1 }
+        return n
+    }
+
+    /// A run id: the UTC start time and the run's sequence number in the state directory, e.g.
+    /// `20261125-121730-000042`; the number is one more than that of `previous` (the newest run).
+    static func newRunId(after previous: String?) -> String {
         // `2026-11-25T12:17:30Z` → `20261125` and `121730`.
         let digits = Host.local.utcTimestamp().filter(\.isNumber)
-        let random = String(UInt32.random(in: 0..<0x100_0000), radix: 16)
-        return "\(digits.prefix(8))-\(digits.suffix(6))-" + String(repeating: "0", count: 6 - random.count) + random
+        let n = String(max(0, previous.map(sequence(of:)) ?? 0) + 1)
+        return "\(digits.prefix(8))-\(digits.suffix(6))-" + String(repeating: "0", count: max(0, 6 - n.count)) + n
     }
 
     // MARK: Confirmation

@@ -15,13 +15,22 @@ public final class Host: Sendable {
     public let root: String
     /// Starts this host's commands: real processes unless a test or an embedder answers them.
     public let processes: any ProcessRunner
+    /// Told of each temporary file before ``writeAtomically(_:_:mode:uid:gid:)`` creates it.
+    public let temporaryFiles: (any TemporaryFileRecorder)?
 
     /// `root` must be an absolute path to a directory (the command line checks it).
-    public init(root: String = "/", processes: any ProcessRunner = SystemProcessRunner()) {
+    public init(root: String = "/", processes: any ProcessRunner = SystemProcessRunner(),
+                temporaryFiles: (any TemporaryFileRecorder)? = nil) {
         var r = root
         while r.count > 1, r.hasSuffix("/") { r.removeLast() }
         self.root = r
         self.processes = processes
+        self.temporaryFiles = temporaryFiles
+    }
+
+    /// The same host, telling `recorder` of its temporary files.
+    public func recordingTemporaryFiles(_ recorder: any TemporaryFileRecorder) -> Host {
+        Host(root: root, processes: processes, temporaryFiles: recorder)
     }
 
     /// The machine mend runs on, without a root: where runbooks and their imports are read,
@@ -83,4 +92,12 @@ public final class Host: Sendable {
         let rest = resolved.dropFirst(root.count)
         return rest.isEmpty ? "/" : String(rest)
     }
+}
+
+/// Learns the path of each temporary file a write is about to create. A process killed between
+/// creating one and renaming it over its target leaves it behind: the engine journals the path
+/// first, so `mend rollback` and the next run can remove it.
+public protocol TemporaryFileRecorder: Sendable {
+    /// Called before the file exists; an error stops the write before it begins.
+    func willCreate(_ path: String) throws(HostError)
 }

@@ -50,6 +50,7 @@ extension Host {
         let directory = parent(of: resolved)
         let name = resolved.split(separator: "/").last.map(String.init) ?? "file"
         let temporary = "\(directory)/.\(name).mend-\(UInt32.random(in: 0...UInt32.max))"
+        try temporaryFiles?.willCreate(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw HostError.last("cannot write \(shown(resolved))") }
         var done = false

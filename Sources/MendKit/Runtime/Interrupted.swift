@@ -1,6 +1,6 @@
 import CMendSupport
 
-/// A run was stopped from outside the runbook: SIGINT, SIGTERM or a step's timeout. Not a
+/// A run was stopped from outside the runbook: SIGINT, SIGTERM, SIGHUP or a step's timeout. Not a
 /// ``MendError``, so `try`/`catch` in the runbook cannot swallow it; the engine catches it,
 /// fails the step and rolls back.
 public struct Interrupted: Error, Sendable, CustomStringConvertible {
@@ -19,6 +19,7 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
     static func pending() -> Interrupted {
         switch Int(mend_interrupt_pending()) {
         case Int(MEND_INTERRUPT_SIGTERM): return Interrupted(.signal("SIGTERM"))
+        case Int(MEND_INTERRUPT_SIGHUP): return Interrupted(.signal("SIGHUP"))
         case Int(MEND_INTERRUPT_TIMEOUT): return Interrupted(.timeout)
         default: return Interrupted(.signal("SIGINT"))
         }

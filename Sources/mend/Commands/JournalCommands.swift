@@ -22,7 +22,7 @@ struct RollbackCommand: ParsableCommand {
     @Flag(help: "Restore journalled states even where the host changed since the run.")
     var force = false
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR, else /var/lib/mend as root, $XDG_STATE_HOME/mend otherwise).", valueName: "DIR"))
     var stateDirectoryPath: String?
 
     func run() throws {
@@ -38,11 +38,18 @@ struct RollbackCommand: ParsableCommand {
                 throw CommandFailure(error)
             }
             var out = "rolling back run \(id)\n"
+            for offset in outcome.damage {
+                out += "  ! damaged record at offset \(offset) of the journal: a change it held may be outstanding\n"
+            }
+            for path in outcome.removedTemporaryFiles { out += "  ✗ removed \(path), left by an interrupted write\n" }
             for change in outcome.undone { out += "  ↺ \(change)\n" }
             for change in outcome.alreadyUndone { out += "  = \(change) (already as before)\n" }
             for (target, reason) in outcome.notUndone { out += "  ! \(target): \(reason)\n" }
             for step in outcome.skippedBlocks { out += "  rollback block of step \(step) not run: only a run can run it\n" }
-            if outcome.undone.isEmpty, outcome.alreadyUndone.isEmpty, outcome.notUndone.isEmpty { out += "  nothing to undo\n" }
+            if outcome.undone.isEmpty, outcome.alreadyUndone.isEmpty, outcome.notUndone.isEmpty, outcome.damage.isEmpty,
+               outcome.removedTemporaryFiles.isEmpty {
+                out += "  nothing to undo\n"
+            }
             out += outcome.isComplete ? "rolled back\n" : "rollback incomplete\n"
             Console.write(out)
             return outcome.isComplete ? ExitStatus.success : ExitStatus.rollbackIncomplete
@@ -53,39 +60,69 @@ struct RollbackCommand: ParsableCommand {
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
-        abstract: "List the journalled runs, oldest first.",
-        discussion: "OUTSTANDING counts changes made and not undone; `mend rollback ID` undoes them."
+        abstract: "List the journalled runs, oldest first (the newest last).",
+        discussion: """
+        OUTSTANDING counts changes made and not undone; `mend rollback ID` undoes them. ROOT is the \
+        --root the run acted on (/ for the live system). A run that was interrupted with changes \
+        outstanding is also named on standard error, as `mend run` does before it starts.
+        """
     )
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Where the journals live (default $MEND_STATE_DIR, else /var/lib/mend as root, $XDG_STATE_HOME/mend otherwise).", valueName: "DIR"))
     var stateDirectoryPath: String?
+
+    @Option(help: "Output format: text or json.")
+    var format: Format = .text
 
     func run() throws {
         try runCommand {
             let runs = RunHistory.runs(in: stateDirectory(stateDirectoryPath))
+            for run in runs where run.needsAttention { Console.error("mend: warning: " + RunHistory.warning(about: run)) }
+            for run in runs { for offset in run.damage { Console.error("mend: run \(run.id): damaged record at offset \(offset)") } }
+            if format == .json {
+                Console.output(JSON.array(runs.map(json)).prettyText)
+                return ExitStatus.success
+            }
             guard !runs.isEmpty else {
                 Console.output("no runs are journalled")
                 return ExitStatus.success
             }
-            var rows = [["RUN ID", "STARTED (UTC)", "STATUS", "OUTSTANDING", "RUNBOOK"]]
+            var rows = [["RUN ID", "STARTED (UTC)", "STATUS", "OUTSTANDING", "HOST", "ROOT", "RUNBOOK"]]
             for run in runs {
-                rows.append([run.id, utc(run.started), run.status, String(run.outstanding), run.runbook ?? run.file])
+                let status = run.damage.isEmpty ? run.status : run.status + " (journal damaged)"
+                rows.append([run.id, utc(run.started), status, String(run.outstanding), run.host, run.root, run.runbook ?? run.file])
             }
-            let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            let last = rows[0].count - 1
+            let widths = (0..<last).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
-                let padded = (0..<4).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }
-                Console.output((padded + [row[4]]).joined(separator: "  "))
+                let padded = (0..<last).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }
+                Console.output((padded + [row[last]]).joined(separator: "  "))
             }
             return ExitStatus.success
         }
     }
 
-    private func utc(_ seconds: Int) -> String {
+    private func json(_ run: RunSummary) -> JSON {
+        .object([
+            ("id", .string(run.id)), ("started", run.started > 0 ? .string(utc(run.started, iso: true)) : .null),
+            ("status", .string(run.status)), ("outstanding", .int(run.outstanding)), ("host", .string(run.host)),
+            ("root", .string(run.root)), ("runbook", run.runbook.map(JSON.string) ?? .null), ("file", .string(run.file)),
+            ("damaged_records", .array(run.damage.map { .int($0) })),
+        ])
+    }
+
+    private func utc(_ seconds: Int, iso: Bool = false) -> String {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        let date = "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))"
+        let time = "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
+        return iso ? "\(date)T\(time)Z" : "\(date) \(time)"
     }
 }
 
@@ -99,7 +136,7 @@ struct ConfirmCommand: ParsableCommand {
         """
     )
 
-    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The running mend's state directory (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("The running mend's state directory (default $MEND_STATE_DIR, else /var/lib/mend as root, $XDG_STATE_HOME/mend otherwise).", valueName: "DIR"))
     var stateDirectoryPath: String?
 
     func run() throws {

@@ -48,14 +48,28 @@ struct HostOptions: ParsableArguments {
     var root: String?
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
-        "Where the lock and journals live (default $MEND_STATE_DIR or /var/lib/mend).", valueName: "DIR"))
+        "Where the lock and journals live (default $MEND_STATE_DIR, else /var/lib/mend as root, $XDG_STATE_HOME/mend otherwise).", valueName: "DIR"))
     var stateDirectory: String?
 }
 
-/// The state directory a command uses: `--state-dir`, else `$MEND_STATE_DIR`, else /var/lib/mend.
+/// The state directory a command uses: `--state-dir`, else `$MEND_STATE_DIR`, else /var/lib/mend
+/// for root and `$XDG_STATE_HOME/mend` (`~/.local/state/mend`) for anyone else, who cannot write
+/// /var/lib and whose runs (of fixture roots, of their own files) are their own.
 func stateDirectory(_ option: String?) -> StateDirectory {
-    let env = getenv("MEND_STATE_DIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
-    return StateDirectory(path: option ?? env ?? "/var/lib/mend")
+    func variable(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+    if let path = option ?? variable("MEND_STATE_DIR") { return StateDirectory(path: path) }
+    if geteuid() == 0 { return StateDirectory(path: "/var/lib/mend") }
+    if let state = variable("XDG_STATE_HOME"), state.hasPrefix("/") { return StateDirectory(path: state + "/mend") }
+    let home = variable("HOME") ?? getpwuid(geteuid()).flatMap { $0.pointee.pw_dir.map { String(cString: $0) } } ?? "/"
+    return StateDirectory(path: (home == "/" ? "" : home) + "/.local/state/mend")
+}
+
+/// Warns on stderr about earlier runs interrupted with changes outstanding: the host may be
+/// half-changed, and only `mend rollback` knows how to put it back.
+func warnAboutInterruptedRuns(in directory: StateDirectory) {
+    for run in RunHistory.interruptedRuns(in: directory) { Console.error("mend: warning: " + RunHistory.warning(about: run)) }
 }
 
 struct RunCommand: ParsableCommand {
@@ -110,6 +124,20 @@ private final class ErrorStreamOutput: OutputSink {
     func standardError(_ text: String) { Console.error(text) }
 }
 
+/// The runbook's output in a text report: a running step's header comes first.
+private final class StepHeadedOutput: OutputSink {
+    let reporter: TextReporter
+    init(reporter: TextReporter) { self.reporter = reporter }
+    func standardOutput(_ text: String) {
+        reporter.beforeOutput()
+        Console.write(text)
+    }
+    func standardError(_ text: String) {
+        reporter.beforeOutput()
+        Console.error(text, newline: false)
+    }
+}
+
 /// `mend run` and `mend plan`.
 private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
     try runCommand {
@@ -123,6 +151,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
                                                             declared: unit.main.params.map(\.name))
         try interpreter.checkParameters(of: unit)
         if options.format != .text { interpreter.output = ErrorStreamOutput() }
+        warnAboutInterruptedRuns(in: stateDirectory(options.host.stateDirectory))
 
         var engineOptions = EngineOptions()
         engineOptions.isPlan = isPlan
@@ -132,13 +161,16 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.host.stateDirectory)
         engineOptions.detailedExitCode = options.detailedExitCode
         let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)
-        var reporter: TextReporter?
+        var textReporter: TextReporter?
         if options.format == .text {
             let term = getenv("TERM").map { String(cString: $0) } ?? ""
             let colour = isatty(1) != 0 && getenv("NO_COLOR") == nil && term != "dumb"
-            reporter = TextReporter(colour: colour, write: { Console.write($0) }, prompt: { Console.error($0, newline: false) })
+            let reporter = TextReporter(colour: colour, live: isatty(1) != 0 && term != "dumb", write: { Console.write($0) },
+                                        prompt: { Console.error($0, newline: false) })
+            interpreter.output = StepHeadedOutput(reporter: reporter)
+            textReporter = reporter
         }
-        let observer = RunObserver(reporter: reporter, terminal: isatty(0) != 0 ? TerminalConfirmation() : nil)
+        let observer = RunObserver(reporter: textReporter, terminal: isatty(0) != 0 ? TerminalConfirmation() : nil)
         engine.observer = observer
 
         let report: RunReport
@@ -152,7 +184,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
 
         switch options.format {
         case .text:
-            reporter?.finished(report)
+            textReporter?.finished(report)
         case .json:
             Console.output(report.json.prettyText)
         case .junit:

@@ -75,6 +75,10 @@ import CReadline
             case MEND_INTERRUPT_SIGTERM:
                 rl_callback_handler_remove()
                 return .signal("SIGTERM")
+            case MEND_INTERRUPT_SIGHUP:
+                // The terminal is gone: end the session as SIGTERM does.
+                rl_callback_handler_remove()
+                return .signal("SIGHUP")
             default:
                 break
             }

@@ -63,10 +63,11 @@ func waitForStandardInput() -> InputWait {
                 scanned -= start
                 start = 0
             }
-            // SIGINT or SIGTERM while waiting for input, or since the last input ended, ends a script.
+            // SIGINT, SIGTERM or SIGHUP while waiting for input, or since the last input ended, ends a script.
             switch Int(mend_interrupt_take()) {
             case MEND_INTERRUPT_SIGINT: return .signal("SIGINT")
             case MEND_INTERRUPT_SIGTERM: return .signal("SIGTERM")
+            case MEND_INTERRUPT_SIGHUP: return .signal("SIGHUP")
             default: break
             }
             switch waitForStandardInput() {

@@ -20,7 +20,7 @@ final class Repl: EngineObserver {
     private(set) var isReadingFirstLine = true
     /// True once an input failed: a script then exits 1.
     private(set) var anyFailed = false
-    /// Set when a signal should end the session: SIGTERM, or in a script SIGINT too.
+    /// Set when a signal should end the session: SIGTERM or SIGHUP, or in a script SIGINT too.
     private var stopped = false
     /// Lines read so far, so an error names the line of the session (or script) it is on.
     private var linesRead = 0
@@ -168,7 +168,7 @@ final class Repl: EngineObserver {
         if let failure {
             report(failure)
             let interruption = (failure as? Interrupted) ?? (failure as? StepFailure)?.interruption
-            if case .signal(let name)? = interruption?.reason, name == "SIGTERM" || !isTerminal { stopped = true }
+            if case .signal(let name)? = interruption?.reason, name != "SIGINT" || !isTerminal { stopped = true }
         }
     }
 

@@ -126,12 +126,15 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
             try dir.write("/flipped.journal", bytes: bytes)
             #expect(try Journal.records(at: dir.at("/flipped.journal")) == Array(sampleRecords.prefix(2)))
 
-            // Damage in the middle record: it and everything after it are lost.
+            // Damage in the middle record: it is skipped and reported, the records after it are read.
             var middle = try #require(dir.bytes("/run.journal"))
             let m = try #require(middle.firstIndex(of: UInt8(ascii: "q")))
             middle[m] ^= 0x01
             try dir.write("/middle.journal", bytes: middle)
-            #expect(try Journal.records(at: dir.at("/middle.journal")) == Array(sampleRecords.prefix(1)))
+            let read = try Journal.read(at: dir.at("/middle.journal"))
+            #expect(read.records == [sampleRecords[0], sampleRecords[2]])
+            let secondLine = try #require(middle.firstIndex(of: 0x0A)) + 1
+            #expect(read.damage == [secondLine])
 
             // A wrong length makes the record unreadable too.
             let text = try #require(dir.read("/run.journal"))
@@ -235,15 +238,39 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
         }
     }
 
-    @Test func newRunIdsSortByTimeAndDiffer() {
-        let ids = (0..<20).map { _ in StateDirectory.newRunId() }
-        #expect(Set(ids).count == ids.count)
-        for id in ids {
-            #expect(id.wholeMatch(of: /(\d{8})-(\d{6})-[0-9a-f]{6}/) != nil, "\(id)")
-            let month = Int(id.dropFirst(4).prefix(2)) ?? 0, day = Int(id.dropFirst(6).prefix(2)) ?? 0
-            let hour = Int(id.dropFirst(9).prefix(2)) ?? 99
-            #expect((1...12).contains(month) && (1...31).contains(day) && (0...23).contains(hour), "\(id)")
+    /// Ids come from the state directory under its lock: each one's sequence number is one more
+    /// than the newest's, so runs sort by start however many share a second (or the clock moved).
+    @Test func runIdsCountRunsInTheirStateDirectory() throws {
+        try withScratch { dir in
+            let state = StateDirectory(path: dir.at("/state"))
+            var ids: [String] = []
+            for _ in 0..<12 {
+                let (lock, id) = try state.lockForNewRun()
+                _ = try Journal.create(at: state.journalPath(id))
+                lock.release()
+                ids.append(id)
+            }
+            #expect(Set(ids).count == ids.count)
+            #expect(state.runIds() == ids, "oldest first, by sequence, not by the text of the id")
+            for (k, id) in ids.enumerated() {
+                #expect(id.wholeMatch(of: /(\d{8})-(\d{6})-\d{6}/) != nil, "\(id)")
+                #expect(id.hasSuffix(String(format6(k + 1))), "\(id)")
+                let month = Int(id.dropFirst(4).prefix(2)) ?? 0, day = Int(id.dropFirst(6).prefix(2)) ?? 0
+                let hour = Int(id.dropFirst(9).prefix(2)) ?? 99
+                #expect((1...12).contains(month) && (1...31).contains(day) && (0...23).contains(hour), "\(id)")
+            }
+            // An id from a clock that went back still sorts after the newest.
+            _ = try Journal.create(at: state.journalPath("19990101-000000-000013"))
+            #expect(state.runIds().last == "19990101-000000-000013")
+            // A name of another form sorts first, and is kept.
+            _ = try Journal.create(at: state.journalPath("20260101-000000-3fa2c1"))
+            #expect(state.runIds().first == "20260101-000000-3fa2c1")
         }
+    }
+
+    private func format6(_ n: Int) -> String {
+        let s = String(n)
+        return String(repeating: "0", count: 6 - s.count) + s
     }
 
     // MARK: an engine run's journal
@@ -262,13 +289,16 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
             #expect(state.runIds() == [runId])
             #expect(root.info("/state/runs/\(runId).journal").map { $0.st_mode & 0o7777 } == 0o600)
             let records = try Journal.records(at: state.journalPath(runId))
-            #expect(records.compactMap { $0["type"]?.string } == ["begin", "step", "change", "applied", "step", "change", "applied", "end"])
+            // The write's temporary file is journalled before it exists (a kill -9 may leave it).
+            #expect(records.compactMap { $0["type"]?.string }
+                    == ["begin", "step", "change", "temporary", "applied", "step", "change", "applied", "end"])
             #expect(records[0]["root"] == .string(root.path))
             #expect(records[0]["run_id"] == .string(runId))
             #expect(records[2]["before"] == fileState(nil))
             #expect(records[2]["after"] == fileState("1\n"))
-            #expect(records[5]["undoable"] == .bool(false))
-            #expect(records[7]["status"] == .string("changed"))
+            #expect(records[3]["path"]?.string?.hasPrefix(root.path + "/.a.mend-") == true)
+            #expect(records[6]["undoable"] == .bool(false))
+            #expect(records[8]["status"] == .string("changed"))
             let summary = try #require(RunHistory.runs(in: state).first)
             #expect(summary.id == runId && summary.status == "changed" && summary.runbook == "journalled")
             #expect(summary.outstanding == 2)

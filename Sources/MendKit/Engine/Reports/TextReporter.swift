@@ -1,17 +1,48 @@
 /// Live progress for people (`--format text`): a line per step as it ends with its status and
 /// time, the changes under it (in a plan: before → after and a unified diff for files), the
 /// rollback, and a summary line.
+///
+/// What a step prints comes after a header naming the step: on a terminal (`live`), a "running"
+/// line shown while the step runs becomes that header when the step prints, and is replaced by
+/// the result when it does not; elsewhere the header line is written before the step's first output.
 public final class TextReporter: EngineObserver {
     private let write: (String) -> Void
     private let prompt: (String) -> Void
     private let colour: Bool
+    private let live: Bool
+    /// The running step whose header has not been written yet.
+    private var headerPending: StepReport?
+    /// The terminal's cursor is at the end of a "running" line.
+    private var onRunningLine = false
 
     /// `write` takes the report; `prompt` takes the confirmation question (the terminal's stderr).
-    /// `colour` adds ANSI colours (on a terminal, unless NO_COLOR is set).
-    public init(colour: Bool, write: @escaping (String) -> Void, prompt: @escaping (String) -> Void) {
+    /// `colour` adds ANSI colours (on a terminal, unless NO_COLOR is set); `live` shows a
+    /// "running" line while a step runs (on a terminal).
+    public init(colour: Bool, live: Bool = false, write: @escaping (String) -> Void, prompt: @escaping (String) -> Void) {
         self.colour = colour
+        self.live = live
         self.write = write
         self.prompt = prompt
+    }
+
+    public func stepStarted(_ step: StepReport) {
+        headerPending = step
+        if live {
+            write(paint("… \(step.index). \(step.name)  running", "90"))
+            onRunningLine = true
+        }
+    }
+
+    /// Called before the runbook writes output (or mend asks a question) while a step runs: the
+    /// step's header goes first.
+    public func beforeOutput() {
+        guard let step = headerPending else { return }
+        headerPending = nil
+        if onRunningLine {
+            write("\r\u{1B}[K")
+            onRunningLine = false
+        }
+        write(paint("▸ \(step.index). \(step.name)", "1") + "\n")
     }
 
     private func paint(_ text: String, _ code: String) -> String {
@@ -29,6 +60,11 @@ public final class TextReporter: EngineObserver {
     }
 
     public func stepFinished(_ step: StepReport) {
+        headerPending = nil
+        if onRunningLine {
+            write("\r\u{1B}[K")
+            onRunningLine = false
+        }
         var status = step.status.words
         if let reason = step.skippedReason { status += " (\(reason))" }
         var out = "\(mark(step.status)) \(step.index). \(step.name)  \(status)"
@@ -60,6 +96,7 @@ public final class TextReporter: EngineObserver {
     }
 
     public func waitingForConfirmation(_ step: StepReport, nanoseconds: Int, answerable: Bool) {
+        beforeOutput()
         let within = Value.formatDuration(nanoseconds)
         if answerable {
             prompt("Step \(step.index) \"\(step.name)\" changed the host. Keep the changes? "
@@ -74,12 +111,14 @@ public final class TextReporter: EngineObserver {
         write(paint("rolling back", "35") + "\n")
     }
 
-    public func rollbackFinished(_ report: RunReport) {
-        for step in report.steps.reversed() {
-            for change in step.changes.reversed() where change.undone {
-                write("    ↺ \(step.index). \(change.summary)\n")
-            }
+    /// A step's changes are undone (before its rollback block runs, so the block's output follows them).
+    public func changesUndone(_ step: StepReport) {
+        for change in step.changes.reversed() where change.undone {
+            write("    ↺ \(step.index). \(change.summary)\n")
         }
+    }
+
+    public func rollbackFinished(_ report: RunReport) {
         for error in report.rollbackErrors {
             write("    " + paint("could not undo", "31") + " \(error.target): \(error.message)\n")
         }

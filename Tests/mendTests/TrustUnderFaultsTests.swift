@@ -1,0 +1,379 @@
+import Glibc
+import MendKit
+import Testing
+
+/// End-to-end reproducers of the defects a new operator and a fault probe found (issue 11): each
+/// drives the real `mend` binary over a fixture `--root` with its own `--state-dir`.
+@Suite("trust under faults, end to end")
+struct TrustUnderFaultsTests {
+    /// One step that writes `/etc/a.conf`.
+    static func writeA(_ text: String) -> String {
+        """
+        runbook "write A"
+        step "write A" { file.write("/etc/a.conf", "\(text)\\n") }
+
+        """
+    }
+
+    // MARK: Run ids and `last`
+
+    /// Six runs in about a second, alternating between two roots: `last` is the sixth, whatever
+    /// order random suffixes would have sorted them in.
+    @Test func lastIsTheNewestRunAmongRunsOfOneSecond() throws {
+        let first = try EngineFixture(), second = try EngineFixture()
+        var ids: [String] = []
+        for k in 1...6 {
+            let fixture = k % 2 == 1 ? first : second
+            let file = try first.runbook("write-\(k).mend", Self.writeA("run \(k)"))
+            let r = try first.mend(["run", file, "--root", fixture.root] + first.state)
+            #expect(r.status == 0, "stderr: \(r.stderr)")
+            let json = try first.mend(["runs", "--format", "json"] + first.state)
+            let runs = try #require(JSON.parse(json.stdout)?.array, "runs: \(json.stdout)")
+            ids.append(try #require(runs.last?["id"]?.string))
+            #expect(runs.last?["root"]?.string == fixture.root)
+        }
+        #expect(Set(ids).count == 6)
+        let json = try first.mend(["runs", "--format", "json"] + first.state)
+        let runs = try #require(JSON.parse(json.stdout)?.array)
+        #expect(runs.compactMap { $0["id"]?.string } == ids, "oldest first, in the order they ran")
+        #expect(runs.allSatisfy { $0["host"]?.string?.isEmpty == false && $0["outstanding"]?.int == 1 })
+
+        let text = try first.mend(["runs"] + first.state)
+        let header = text.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(header.contains("HOST") && header.contains("ROOT"), "runs: \(text.stdout)")
+        #expect(text.stdout.split(separator: "\n").last?.hasPrefix(ids[5]) == true, "the newest last: \(text.stdout)")
+
+        let rollback = try first.mend(["rollback", "last"] + first.state)
+        #expect(rollback.status == 0, "stdout: \(rollback.stdout) stderr: \(rollback.stderr)")
+        #expect(rollback.stdout.hasPrefix("rolling back run \(ids[5])\n"))
+        #expect(try second.text("etc/a.conf") == "run 4\n", "the sixth run (on the second root) is undone")
+        #expect(try first.text("etc/a.conf") == "run 5\n", "the first root is untouched")
+    }
+
+    // MARK: SIGHUP and interrupted runs
+
+    @Test func aHangupRollsBackLikeSIGTERM() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("hup.mend", RunbookEngineTests.writeAThenBThenWait)
+        let before = try TreeSnapshot.of(fixture.root)
+        let run = try fixture.start(["run", file, "--format", "json"] + fixture.rootAndState)
+        #expect(pollUntil { (try? fixture.text("etc/b.conf")) == "B2\n" }, "step 2 never wrote B")
+        run.signal(SIGHUP)
+        let r = try run.wait()
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        #expect(try TreeSnapshot.of(fixture.root) == before, "a dropped session leaves nothing changed")
+        let report = try parseReport(r)
+        #expect(report["status"]?.string == "rolled_back")
+        #expect(steps(report).last?["error"]?["message"]?.string == "interrupted by SIGHUP")
+    }
+
+    @Test func theNextRunAndRunsNameAnInterruptedRun() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("killed.mend", RunbookEngineTests.writeAThenBThenWait)
+        let run = try fixture.start(["run", file] + fixture.rootAndState)
+        #expect(pollUntil { fixture.journal().contains(#"{"type":"applied","seq":2}"#) }, "B never marked applied")
+        run.signal(SIGKILL)
+        _ = try run.wait()
+        let runId = try #require(fixture.runIds().last)
+        let warning = "warning: run \(runId) was interrupted with 2 changes outstanding; undo with `mend rollback \(runId)`"
+
+        let readOnly = try fixture.runbook("read.mend", "print(file.read(\"/etc/a.conf\"))\n")
+        let next = try fixture.mend(["run", readOnly] + fixture.rootAndState)
+        #expect(next.status == 0)
+        #expect(next.stderr.contains(warning), "stderr: \(next.stderr)")
+        let plan = try fixture.mend(["plan", readOnly] + fixture.rootAndState)
+        #expect(plan.stderr.contains(warning), "stderr: \(plan.stderr)")
+        let runs = try fixture.mend(["runs"] + fixture.state)
+        #expect(runs.stderr.contains(warning), "stderr: \(runs.stderr)")
+
+        // Once rolled back, nobody warns any more.
+        #expect(try fixture.mend(["rollback", runId] + fixture.state).status == 0)
+        #expect(!(try fixture.mend(["run", readOnly] + fixture.rootAndState).stderr.contains("warning")))
+        #expect(!(try fixture.mend(["runs"] + fixture.state).stderr.contains("warning")))
+    }
+
+    @Test func aRunningRunIsListedAsRunningNotInterrupted() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("wait.mend", RunbookEngineTests.writeAThenBThenWait)
+        let run = try fixture.start(["run", file] + fixture.rootAndState)
+        #expect(pollUntil { fixture.journal().contains(#"{"type":"applied","seq":2}"#) })
+        let runs = try fixture.mend(["runs", "--format", "json"] + fixture.state)
+        #expect(JSON.parse(runs.stdout)?.array?.first?["status"]?.string == "running", "runs: \(runs.stdout)")
+        #expect(!runs.stderr.contains("warning"))
+        run.signal(SIGTERM)
+        #expect(try run.wait().status == 1)
+    }
+
+    // MARK: Damaged journals
+
+    static let threeChanges = """
+        runbook "three changes"
+        step "one" { file.write("/etc/a.conf", "A2\\n") }
+        step "two" { file.write("/etc/b.conf", "B2\\n") }
+        step "three" { file.write("/etc/motd", "M2\\n") }
+
+        """
+
+    @Test func aDamagedRecordIsReportedAndTheRestIsUndone() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("three.mend", Self.threeChanges)
+        #expect(try fixture.mend(["run", file] + fixture.rootAndState).status == 0)
+        let runId = try #require(fixture.runIds().last)
+        let path = fixture.statePath + "/runs/\(runId).journal"
+        var bytes = try readAllBytes(path)
+        // Flip a byte inside the change record of step two (its target's name).
+        let text = String(decoding: bytes, as: UTF8.self)
+        let record = try #require(text.range(of: #""target":"/etc/b.conf""#))
+        let offset = text.utf8.distance(from: text.startIndex, to: record.lowerBound) + 12
+        bytes[offset] ^= 0x20
+        try writeBytes(path, bytes)
+        let lineStart = (bytes[..<offset].lastIndex(of: 0x0A) ?? -1) + 1
+
+        let runs = try fixture.mend(["runs"] + fixture.state)
+        #expect(runs.status == 0)
+        #expect(runs.stderr.contains("damaged record at offset \(lineStart)"), "stderr: \(runs.stderr)")
+        #expect(runs.stdout.contains("(journal damaged)"), "runs: \(runs.stdout)")
+
+        let rollback = try fixture.mend(["rollback", "last"] + fixture.state)
+        #expect(rollback.status == 3, "stdout: \(rollback.stdout) stderr: \(rollback.stderr)")
+        #expect(rollback.stdout.contains("damaged record at offset \(lineStart)"))
+        #expect(!rollback.stdout.contains("nothing to undo"))
+        #expect(rollback.stdout.hasSuffix("rollback incomplete\n"))
+        #expect(try fixture.text("etc/a.conf") == "A1\n", "the readable changes are undone")
+        #expect(try fixture.text("etc/motd") == "Welcome\n")
+        #expect(try fixture.text("etc/b.conf") == "B2\n", "the damaged one is unknown, so left as it is")
+    }
+
+    @Test(arguments: ["9223372036854775807", "9223372036854775808", "99999999999999999999999", "-1"])
+    func anAbsurdLengthIsDamageNotACrash(length: String) throws {
+        let fixture = try EngineFixture()
+        try makeStateDirectory(fixture)
+        try writeFile(fixture.statePath + "/runs/20261204-120000-000001.journal", "\(length) 00000000 {}\n")
+        let runs = try fixture.mend(["runs"] + fixture.state)
+        #expect(runs.status == 0, "stderr: \(runs.stderr)")
+        #expect(runs.stderr.contains("damaged record at offset 0"))
+        let rollback = try fixture.mend(["rollback", "last"] + fixture.state)
+        #expect(rollback.status != 0 && rollback.status < 128, "no crash: \(rollback.status) \(rollback.stderr)")
+        #expect(!rollback.stdout.contains("rolled back\n"))
+    }
+
+    @Test(arguments: ["fifo", "zero", "directory"])
+    func aJournalThatIsNotAFileIsRefused(kind: String) throws {
+        let fixture = try EngineFixture()
+        try makeStateDirectory(fixture)
+        let path = fixture.statePath + "/runs/20261204-120000-000001.journal"
+        switch kind {
+        case "fifo": #expect(mkfifo(path, 0o600) == 0)
+        case "zero": #expect(symlink("/dev/zero", path) == 0)
+        default: #expect(mkdir(path, 0o700) == 0)
+        }
+        let runs = try fixture.start(["runs"] + fixture.state).wait(limit: 20)
+        #expect(runs.status == 0, "stderr: \(runs.stderr)")
+        #expect(runs.stdout.contains("unreadable"), "runs: \(runs.stdout)")
+        let rollback = try fixture.start(["rollback", "last"] + fixture.state).wait(limit: 20)
+        #expect(rollback.status == 1, "stdout: \(rollback.stdout) stderr: \(rollback.stderr)")
+        #expect(rollback.stderr.contains("20261204-120000-000001.journal"), "stderr: \(rollback.stderr)")
+    }
+
+    // MARK: A kill -9 during an atomic write
+
+    /// A run killed in the middle of its atomic write: a preloaded `fsync` sends SIGKILL when
+    /// asked to flush a temporary file, when it is written and not yet renamed.
+    @Test func aTemporaryFileLeftByAKilledWriteIsRemoved() throws {
+        let fixture = try EngineFixture()
+        let shim = try killInTemporaryFsync(in: fixture.path)
+        let file = try fixture.runbook("write.mend", Self.writeA("half"))
+        let r = try fixture.mend(["run", file] + fixture.rootAndState, environment: ["LD_PRELOAD": shim])
+        #expect(r.status == 128 + SIGKILL, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        let left = temporaries(in: fixture.root + "/etc")
+        #expect(left.count == 1, "the killed write left its temporary file: \(left)")
+        #expect(fixture.journal().contains(#""type":"temporary""#), "journalled before it was created")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+
+        let rollback = try fixture.mend(["rollback", "last"] + fixture.state)
+        #expect(rollback.status == 0, "stdout: \(rollback.stdout) stderr: \(rollback.stderr)")
+        #expect(rollback.stdout.contains("removed \(fixture.root)/etc/\(left.first ?? "?"), left by an interrupted write"),
+                "stdout: \(rollback.stdout)")
+        #expect(temporaries(in: fixture.root + "/etc").isEmpty, "the temporary file is gone")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
+    @Test func theNextRunRemovesATemporaryFileOfAKilledWrite() throws {
+        let fixture = try EngineFixture()
+        try makeStateDirectory(fixture)
+        // A journal as a run killed inside its write leaves it.
+        let temporary = fixture.root + "/etc/.big.mend-12345"
+        try writeFile(temporary, "half")
+        let records: [JSON] = [
+            .object([("type", .string("begin")), ("run_id", .string("20261204-120000-000001")), ("file", .string("x.mend")),
+                     ("root", .string(fixture.root)), ("pid", .int(1)), ("started", .int(0))]),
+            .object([("type", .string("step")), ("index", .int(1)), ("name", .string("big")), ("has_rollback", .bool(false))]),
+            .object([("type", .string("change")), ("seq", .int(1)), ("step", .int(1)), ("kind", .string("file")),
+                     ("target", .string("/etc/big")), ("before", .null), ("after", .null)]),
+            .object([("type", .string("temporary")), ("path", .string(temporary))]),
+        ]
+        try writeFile(fixture.statePath + "/runs/20261204-120000-000001.journal", records.map(journalLine).joined())
+        let file = try fixture.runbook("write.mend", Self.writeA("next"))
+        let r = try fixture.mend(["run", file] + fixture.rootAndState)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(!pathExists(temporary))
+    }
+
+    // MARK: Selectors that select nothing
+
+    static let fiveSteps = (1...5).map { "step \"s\($0)\" { file.write(\"/etc/a.conf\", \"\($0)\\n\") }\n" }.joined()
+
+    @Test(arguments: [["--step", "nomatch"], ["--from", "9"], ["--step", "s1", "--from", "2"]])
+    func selectorsThatSelectNoStepAreAUsageError(selectors: [String]) throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("five.mend", Self.fiveSteps)
+        let before = try TreeSnapshot.of(fixture.root)
+        for command in ["run", "plan"] {
+            let r = try fixture.mend([command, file] + selectors + fixture.rootAndState)
+            #expect(r.status == 64, "\(command) \(selectors): \(r.stdout) \(r.stderr)")
+            #expect(r.stderr.contains("selected no step"), "stderr: \(r.stderr)")
+            #expect(r.stderr.contains("1. s1, 2. s2, 3. s3, 4. s4, 5. s5"), "lists the steps it saw: \(r.stderr)")
+        }
+        #expect(try TreeSnapshot.of(fixture.root) == before)
+        #expect(fixture.runIds().isEmpty, "nothing journalled")
+    }
+
+    // MARK: Read-only work without root
+
+    @Test func readOnlyWorkNeedsNoStateDirectoryAndNoRoot() throws {
+        let fixture = try EngineFixture()
+        let home = fixture.path + "/home"
+        #expect(mkdir(home, 0o755) == 0 && chmod(fixture.path, 0o755) == 0)
+        let readOnly = try fixture.runbook("read.mend", """
+            step "look" { print(file.read("/etc/motd").trim()) }
+
+            """)
+        var argv = [MendBinary.path, "run", readOnly, "--root", fixture.root]
+        if geteuid() == 0 {
+            // As nobody, with a home the run cannot write to either.
+            argv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
+        }
+        let r = try fixture.run(argv, environment: ["HOME": home])
+        #expect(r.status == 0, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        #expect(r.stdout.contains("Welcome"))
+        #expect(!pathExists(home + "/.local"), "no state directory for a run that changed nothing")
+    }
+
+    @Test func aUserRunJournalsUnderTheirStateHome() throws {
+        guard geteuid() == 0 else { return }
+        let fixture = try EngineFixture()
+        let home = fixture.path + "/home"
+        #expect(mkdir(home, 0o755) == 0 && chown(home, 65534, 65534) == 0 && chmod(fixture.path, 0o755) == 0)
+        #expect(chown(fixture.root + "/etc", 65534, 65534) == 0 && chown(fixture.root + "/etc/a.conf", 65534, 65534) == 0)
+        let file = try fixture.runbook("write.mend", Self.writeA("mine"))
+        let nobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        let r = try fixture.run(nobody + [MendBinary.path, "run", file, "--root", fixture.root], environment: ["HOME": home])
+        #expect(r.status == 0, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        #expect(listDirectory(home + "/.local/state/mend/runs").filter { $0.hasSuffix(".journal") }.count == 1)
+        let xdg = try fixture.run(nobody + [MendBinary.path, "runs"], environment: ["HOME": "/nonexistent", "XDG_STATE_HOME": home + "/.local/state"])
+        #expect(xdg.stdout.contains("write A"), "runs: \(xdg.stdout) \(xdg.stderr)")
+    }
+
+    // MARK: Output order
+
+    @Test func aStepsHeaderComesBeforeWhatItPrints() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("order.mend", """
+            step "quiet" { file.write("/etc/a.conf", "A2\\n") }
+            step "talks" {
+              print("hello from the step")
+              file.write("/etc/b.conf", "B2\\n")
+            } rollback {
+              print("compensating")
+            }
+            step "fails" { assert false, "no" }
+
+            """)
+        let r = try fixture.mend(["run", file] + fixture.rootAndState)
+        #expect(r.status == 1)
+        let out = r.stdout
+        let header = try #require(out.range(of: "▸ 2. talks\n"), "stdout: \(out)")
+        let printed = try #require(out.range(of: "hello from the step\n"))
+        let result = try #require(out.range(of: "● 2. talks  changed"))
+        #expect(header.upperBound <= printed.lowerBound && printed.upperBound <= result.lowerBound, "stdout: \(out)")
+        #expect(!out.contains("▸ 1. quiet"), "a step that prints nothing gets no header")
+        // The rollback block's output comes after the undone changes of its step.
+        let undone = try #require(out.range(of: "↺ 2. file /etc/b.conf"), "stdout: \(out)")
+        let compensating = try #require(out.range(of: "compensating\n"))
+        let undoneFirst = try #require(out.range(of: "↺ 1. file /etc/a.conf"))
+        #expect(undone.upperBound <= compensating.lowerBound && compensating.upperBound <= undoneFirst.lowerBound, "stdout: \(out)")
+    }
+
+    @Test func aRunWithoutStepsThatFailsSaysNothingOfRollingBack() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("nosteps.mend", "assert 1 == 2, \"no\"\n")
+        let r = try fixture.mend(["run", file] + fixture.rootAndState)
+        #expect(r.status == 1)
+        #expect(!r.stdout.contains("rolling back"), "stdout: \(r.stdout)")
+    }
+
+    @Test func aRollbackOfARunWhoseRootIsGoneSaysSoInWords() throws {
+        let fixture = try EngineFixture()
+        let gone = fixture.path + "/gone"
+        #expect(mkdir(gone, 0o755) == 0 && mkdir(gone + "/etc", 0o755) == 0)
+        let file = try fixture.runbook("write.mend", Self.writeA("x"))
+        #expect(try fixture.mend(["run", file, "--root", gone] + fixture.state).status == 0)
+        _ = try system("rm -rf " + shellQuote(gone))
+        let r = try fixture.mend(["rollback", "last"] + fixture.state)
+        #expect(r.status != 0)
+        #expect(!(r.stdout + r.stderr).contains("MendError("), "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("no longer a directory"), "stderr: \(r.stderr)")
+    }
+}
+
+/// The temporary files of atomic writes (`.NAME.mend-…`) in a directory.
+func temporaries(in directory: String) -> [String] {
+    listDirectory(directory).filter { $0.hasPrefix(".") && $0.contains(".mend-") }
+}
+
+/// Builds a shared object that, preloaded, kills its process (SIGKILL) when it flushes a file whose
+/// path holds `.mend-`: a write killed between creating its temporary file and renaming it.
+func killInTemporaryFsync(in directory: String) throws -> String {
+    try writeFile(directory + "/kill-in-fsync.c", """
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <signal.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <unistd.h>
+        int fsync(int fd) {
+            char link[64], path[4096];
+            snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+            ssize_t n = readlink(link, path, sizeof path - 1);
+            if (n > 0) {
+                path[n] = 0;
+                if (strstr(path, ".mend-")) raise(SIGKILL);
+            }
+            int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+            return real(fd);
+        }
+        """)
+    let compiler = access("/opt/swift/usr/bin/clang", X_OK) == 0 ? "/opt/swift/usr/bin/clang" : "cc"
+    let status = try system("\(compiler) -shared -fPIC -o \(shellQuote(directory + "/kill-in-fsync.so")) \(shellQuote(directory + "/kill-in-fsync.c")) -ldl")
+    guard status == 0 else { throw TestFailure(description: "cannot build the fsync shim (\(compiler) exited \(status))") }
+    return directory + "/kill-in-fsync.so"
+}
+
+/// Creates the state directory and its `runs/` as mend does.
+func makeStateDirectory(_ fixture: EngineFixture) throws {
+    for dir in [fixture.statePath, fixture.statePath + "/runs"] where mkdir(dir, 0o700) != 0 {
+        throw TestFailure(description: "mkdir \(dir)")
+    }
+}
+
+/// A journal line as mend writes it: `LENGTH CRC32 JSON`.
+func journalLine(_ record: JSON) -> String {
+    let body = record.text
+    var crc: UInt32 = 0xFFFF_FFFF
+    for b in body.utf8 {
+        crc ^= UInt32(b)
+        for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+    }
+    let hex = String(crc ^ 0xFFFF_FFFF, radix: 16)
+    return "\(body.utf8.count) \(String(repeating: "0", count: 8 - hex.count) + hex) \(body)\n"
+}
