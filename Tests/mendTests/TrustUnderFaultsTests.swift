@@ -274,6 +274,28 @@ struct TrustUnderFaultsTests {
         #expect(xdg.stdout.contains("write A"), "runs: \(xdg.stdout) \(xdg.stderr)")
     }
 
+    // MARK: Deep errors
+
+    /// 25 caught "recursion too deep" errors: each unwinds 10,000 calls. The step's timeout only
+    /// guards against a hang (the unwinding was quadratic in depth: minutes here).
+    @Test func caughtDeepErrorsUnwindInLinearTime() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("deep.mend", """
+            fn down(n) { return down(n + 1) }
+            step "catch them" timeout 120s {
+              let caught = 0
+              for i in range(25) {
+                try { down(0) } catch e { caught = caught + 1 }
+              }
+              print(caught)
+            }
+
+            """)
+        let r = try fixture.mend(["run", file] + fixture.rootAndState)
+        #expect(r.status == 0, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        #expect(r.stdout.contains("\n25\n"), "stdout: \(r.stdout)")
+    }
+
     // MARK: Output order
 
     @Test func aStepsHeaderComesBeforeWhatItPrints() throws {

@@ -149,7 +149,7 @@ extension Interpreter {
         guard var e = error as? MendError, case .function(.closure(let c)) = callee, !c.proto.source.isStepBody else {
             return error
         }
-        e.trace.append("  in \(c.proto.name), called at \(span.description)")
+        e.addCall("  in \(c.proto.name), called at \(span.description)")
         return e
     }
 

@@ -19,8 +19,13 @@ public struct MendError: Error, Sendable {
     public var message: String
     public var kind: Kind
     public var span: Span?
-    /// `  in f (file:3:5)` lines, innermost first.
-    public var trace: [String] = []
+    /// The call chain as kept: its first 10 and last 10 lines (`  in f, called at file:3:5`),
+    /// innermost first, a run of the same line once, with how many times it repeats. Bounded, so
+    /// an error leaving 10,000 nested calls costs each of them the same, whatever the depth.
+    private var head: [(line: String, times: Int)] = []
+    private var tail: [(line: String, times: Int)] = []
+    /// Lines dropped between `head` and `tail`.
+    private var omitted = 0
 
     public init(_ message: String, kind: Kind = .runtime, span: Span? = nil) {
         self.message = message
@@ -44,18 +49,31 @@ public struct MendError: Error, Sendable {
         return "error: \(message)\n" + compactTrace.map { $0 + "\n" }.joined()
     }
 
+    /// Adds the next (outer) line of the call chain as the error leaves a function or module.
+    public mutating func addCall(_ line: String) {
+        if tail.isEmpty, let last = head.last, last.line == line {
+            head[head.count - 1].times += 1
+        } else if let last = tail.last, last.line == line {
+            tail[tail.count - 1].times += 1
+        } else if head.count < 10 {
+            head.append((line, 1))
+        } else {
+            tail.append((line, 1))
+            if tail.count > 10 {
+                tail.removeFirst()
+                omitted += 1
+            }
+        }
+    }
+
+    /// The lines of the call chain as kept, innermost first, a run of the same line once.
+    public var trace: [String] { (head + tail).map(\.line) }
+
     /// The call chain with runs of the same line folded (deep recursion) and at most 20 lines.
     public var compactTrace: [String] {
-        var lines: [String] = []
-        var k = 0
-        while k < trace.count {
-            var run = 1
-            while k + run < trace.count, trace[k + run] == trace[k] { run += 1 }
-            lines.append(run > 1 ? "\(trace[k]) (\(run) times)" : trace[k])
-            k += run
-        }
-        guard lines.count > 20 else { return lines }
-        return Array(lines.prefix(10)) + ["  … \(lines.count - 15) more calls …"] + Array(lines.suffix(5))
+        func shown(_ call: (line: String, times: Int)) -> String { call.times > 1 ? "\(call.line) (\(call.times) times)" : call.line }
+        guard omitted > 0 else { return (head + tail).map(shown) }
+        return head.map(shown) + ["  … \(omitted + tail.count - 5) more calls …"] + tail.suffix(5).map(shown)
     }
 }
 

@@ -12,7 +12,7 @@ extension Interpreter {
         do {
             _ = try runUnit(unit, in: module)
         } catch var e as MendError {
-            e.trace.append("  in module \(path), imported at \(span.description)")
+            e.addCall("  in module \(path), imported at \(span.description)")
             throw e
         }
         modules[key] = module

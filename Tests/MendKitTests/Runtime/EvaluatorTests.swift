@@ -157,6 +157,21 @@ private let second = 1_000_000_000
         #expect(e.rendered().hasPrefix("<eval>:2:10: error: division by zero\n    return a / b\n"))
     }
 
+    /// An error leaving 10,000 nested calls keeps a bounded call chain: each frame it leaves adds a
+    /// line in constant time, where copying a growing chain made unwinding quadratic in depth.
+    @Test func theCallChainOfADeepErrorIsBounded() throws {
+        let e = try #require(failure("fn down(n) { return down(n + 1) }\ndown(0)"))
+        #expect(e.message.hasPrefix("recursion too deep"))
+        #expect(e.trace.count <= 20, "kept: \(e.trace.count) lines")
+        #expect(e.compactTrace.first?.hasSuffix("times)") == true, "\(e.compactTrace)")
+        // Mutual recursion: no runs to fold, so the middle is dropped.
+        let m = try #require(failure("fn a(n) { return b(n + 1) }\nfn b(n) { return a(n + 1) }\na(0)"))
+        #expect(m.trace.count <= 20, "kept: \(m.trace.count) lines")
+        #expect(m.compactTrace.count == 16, "\(m.compactTrace)")
+        #expect(m.compactTrace[10].hasPrefix("  … ") && m.compactTrace[10].hasSuffix(" more calls …"), "\(m.compactTrace)")
+        #expect(m.compactTrace.last == "  in a, called at <eval>:3:1")
+    }
+
     // MARK: units and versions
 
     @Test func durationsAndSizes() throws {
