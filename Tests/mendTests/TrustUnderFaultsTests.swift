@@ -274,6 +274,46 @@ struct TrustUnderFaultsTests {
         #expect(xdg.stdout.contains("write A"), "runs: \(xdg.stdout) \(xdg.stderr)")
     }
 
+    // MARK: Memory
+
+    /// Every growth path is capped, and the run's memory budget catches what many legal values add
+    /// up to: either way the step fails with an error and the earlier change is rolled back.
+    @Test(arguments: [
+        ("let s = \"x\"\n  while true { s = s + s }", "string +: a string of"),
+        ("let s = \"x\"\n  while true { s = \"${s}${s}\" }", "string interpolation: a string of"),
+        ("let s = \"xy\" * 40000000\n  s = s.replace(\"x\", \"xxx\")", "string.replace: a string of"),
+        ("let l = [1]\n  while true { l = l + l }", "the run used more than its memory budget of 200MiB"),
+        ("let chunk = \"x\" * 1000000\n  let l = []\n  while true { l.append(chunk + str(len(l))) }",
+         "the run used more than its memory budget of 200MiB"),
+        ("let m = {}\n  let chunk = \"x\" * 1000000\n  for i in range(1000000) { m[i] = chunk + str(i) }",
+         "the run used more than its memory budget of 200MiB"),
+    ])
+    func memoryExhaustionIsAnErrorThatRollsBack(body: String, message: String) throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("grow.mend", """
+            step "change" { file.write("/etc/a.conf", "A2\\n") }
+            step "grow" {
+              \(body)
+            }
+
+            """)
+        let r = try fixture.mend(["run", file, "--max-memory", "200MiB", "--format", "json"] + fixture.rootAndState)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        let report = try parseReport(r)
+        #expect(report["status"]?.string == "rolled_back")
+        let error = steps(report).last?["error"]?["message"]?.string ?? ""
+        #expect(error.contains(message) || error.contains("over the limit"), "error: \(error)")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
+    @Test func aBadMaxMemoryIsAUsageError() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("ok.mend", "print(1)\n")
+        let r = try fixture.mend(["run", file, "--max-memory", "lots"] + fixture.rootAndState)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--max-memory lots: expected a size"), "stderr: \(r.stderr)")
+    }
+
     // MARK: Deep errors
 
     /// 25 caught "recursion too deep" errors: each unwinds 10,000 calls. The step's timeout only

@@ -21,6 +21,7 @@ enum {
     MEND_INTERRUPT_SIGTERM = 2,
     MEND_INTERRUPT_TIMEOUT = 3,
     MEND_INTERRUPT_SIGHUP = 4,
+    MEND_INTERRUPT_MEMORY = 5,
 };
 
 extern int mend_interrupt_reason;
@@ -42,6 +43,16 @@ void mend_interrupt_uninstall(void);
 
 /* Sets MEND_INTERRUPT_TIMEOUT after `nanoseconds` (a one-shot real-time timer); 0 disarms it. */
 void mend_interrupt_arm_timeout(long long nanoseconds);
+
+/* The run's memory budget: a thread sets MEND_INTERRUPT_MEMORY once this process's resident size
+   passes `limit` bytes, then ends. Start returns 0 or an errno; stop (idempotent) joins it. */
+int mend_memory_watch_start(long long limit);
+void mend_memory_watch_stop(void);
+/* The limit of the last watch started, in bytes. */
+long long mend_memory_watch_limit(void);
+
+/* This process's resident size in bytes (from /proc/self/statm), or -1. */
+long long mend_resident_bytes(void);
 
 /* The REPL's line editor: SIGCONT (after Ctrl-Z and `fg`) sets a flag, so the terminal can be
    put back into line-editing mode; returns and clears it. */

@@ -14,6 +14,9 @@ public struct EngineOptions {
     public var stateDirectory: StateDirectory?
     /// `--detailed-exitcode`: exit 2 when changes were made (or, in a plan, are pending).
     public var detailedExitCode = false
+    /// `--max-memory`: the run fails (and rolls back) once the process's resident size passes this
+    /// many bytes; nil sets no budget (embedders, tests). See ``MemoryBudget``.
+    public var maxMemory: Int?
 
     public init() {}
 }
@@ -211,6 +214,8 @@ public final class Engine: StepRunner, Effects {
         }
         let detach = attach()
         defer { detach() }
+        if let limit = options.maxMemory { try MemoryBudget.arm(limit: limit) }
+        defer { MemoryBudget.disarm() }
 
         var outcome = Outcome()
         try interpreter.onLargeStackIfNeeded {
@@ -236,6 +241,8 @@ public final class Engine: StepRunner, Effects {
             outcome.permissionDenied = outcome.permissionDenied || steps.contains { $0.report.error != nil && $0.deniedPermission }
             // A failure before any step began leaves nothing to roll back, and says nothing of it.
             if outcome.failed, !isPlanning, options.rollsBack, steps.contains(where: \.bodyStarted) {
+                // The memory that ended the run is freed by now; the rollback gets no budget of its own.
+                MemoryBudget.disarm()
                 outcome.rolledBack = rollBack(steps)
             }
         }

@@ -225,7 +225,9 @@ extension Engine {
             }
             session.inputEntry = nil
             lock = nil
+            MemoryBudget.disarm()
         }
+        if let limit = options.maxMemory { try MemoryBudget.arm(limit: limit) }
         do {
             return try interpreter.onLargeStackIfNeeded(body)
         } catch is StepFailed {
@@ -236,6 +238,7 @@ extension Engine {
             let interruption = Interrupted.isPending ? Interrupted.pending() : nil
             _ = mend_interrupt_take()
             let errorsBefore = report.rollbackErrors.count
+            MemoryBudget.disarm()
             if isPlanning {
                 // Planned, a failed step's changes are forgotten as a run would undo them; its
                 // report keeps them, marked.

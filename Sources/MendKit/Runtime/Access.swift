@@ -67,6 +67,7 @@ extension Interpreter {
             l.items[try position(index, count: l.items.count, of: "list")] = value
         case .map(let m):
             guard let key = MapKey(index) else { throw MendError("\(index.aTypeName) cannot be a map key") }
+            if m.entries[key] == nil { try ValueLimits.checkElements(m.entries.count + 1, "map entry") }
             m.entries[key] = value
         case .string:
             throw MendError("strings cannot be changed in place: build a new one (replace, slicing by interpolation)")

@@ -1,12 +1,15 @@
 import CMendSupport
 
-/// A run was stopped from outside the runbook: SIGINT, SIGTERM, SIGHUP or a step's timeout. Not a
+/// A run was stopped from outside the runbook: SIGINT, SIGTERM, SIGHUP, a step's timeout, or the
+/// run's memory budget. Not a
 /// ``MendError``, so `try`/`catch` in the runbook cannot swallow it; the engine catches it,
 /// fails the step and rolls back.
 public struct Interrupted: Error, Sendable, CustomStringConvertible {
     public enum Reason: Sendable {
         case signal(String)
         case timeout
+        /// The process grew past its memory budget of this many bytes (`--max-memory`).
+        case memory(Int)
     }
 
     public let reason: Reason
@@ -21,6 +24,7 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         case Int(MEND_INTERRUPT_SIGTERM): return Interrupted(.signal("SIGTERM"))
         case Int(MEND_INTERRUPT_SIGHUP): return Interrupted(.signal("SIGHUP"))
         case Int(MEND_INTERRUPT_TIMEOUT): return Interrupted(.timeout)
+        case Int(MEND_INTERRUPT_MEMORY): return Interrupted(.memory(Int(mend_memory_watch_limit())))
         default: return Interrupted(.signal("SIGINT"))
         }
     }
@@ -37,6 +41,8 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         switch reason {
         case .signal(let name): return "interrupted by \(name)"
         case .timeout: return "timed out"
+        case .memory(let limit):
+            return "the run used more than its memory budget of \(Value.size(limit).display) (--max-memory)"
         }
     }
 }

@@ -3,9 +3,6 @@
 /// Nothing here traps: integer overflow, division by zero and out-of-range conversions are
 /// ``MendError``s (without a location; the evaluator adds the span of the expression).
 public enum Operators {
-    /// Longest string that `"s" * n` may build, so a typo cannot exhaust memory.
-    static let maxRepeatLength = 100_000_000
-
     /// Applies a binary operator: `+ - * / %`, comparisons, `==`/`!=`, `in`/`not in`.
     public static func binary(_ op: BinaryOp, _ l: Value, _ r: Value) throws -> Value {
         switch op {
@@ -44,11 +41,15 @@ public enum Operators {
     private static func add(_ l: Value, _ r: Value) throws -> Value {
         switch (l, r) {
         case (.int(let a), .int(let b)): return .int(try checked(a.addingReportingOverflow(b), l, "+", r))
-        case (.string(let a), .string(let b)): return .string(a + b)
+        case (.string(let a), .string(let b)):
+            try ValueLimits.checkString(a.utf8.count + b.utf8.count, "string +")
+            return .string(a + b)
         case (.string, _), (_, .string):
             throw MendError("cannot add \(l.typeName) and \(r.typeName): "
                 + "+ joins strings only with strings; use \"${x}\" or str(x)")
-        case (.list(let a), .list(let b)): return .list(ListRef(a.items + b.items))
+        case (.list(let a), .list(let b)):
+            try ValueLimits.checkElements(a.items.count + b.items.count, "list +")
+            return .list(ListRef(a.items + b.items))
         case (.duration(let a), .duration(let b)):
             return .duration(try checked(a.addingReportingOverflow(b), l, "+", r, kind: "duration"))
         case (.size(let a), .size(let b)):
@@ -171,8 +172,8 @@ public enum Operators {
     private static func repeated(_ s: String, _ n: Int) throws -> String {
         guard n >= 0 else { throw MendError("cannot repeat a string \(n) times: the count must not be negative") }
         let (total, overflow) = s.utf8.count.multipliedReportingOverflow(by: n)
-        guard !overflow, total <= maxRepeatLength else {
-            throw MendError("string repetition too long: \(s.utf8.count) bytes × \(n) is over \(maxRepeatLength)")
+        guard !overflow, total <= ValueLimits.maxStringBytes else {
+            throw MendError("string repetition too long: \(s.utf8.count) bytes × \(n) is over \(ValueLimits.maxStringBytes)")
         }
         return String(repeating: s, count: n)
     }

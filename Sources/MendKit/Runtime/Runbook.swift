@@ -164,6 +164,14 @@ public enum ParamParser {
     }
 }
 
+extension Value {
+    /// A size written as in a runbook (`512MiB`, `2GiB`, `100MB`) as bytes; nil for anything else.
+    public static func size(parsing text: String) -> Int? {
+        guard case .size(let bytes)? = ParamParser.unitLiteral(text.trimmingCharacters()) else { return nil }
+        return bytes
+    }
+}
+
 extension String {
     fileprivate func replacingUnderscores() -> String { String(filter { $0 != "_" }) }
 }

@@ -67,6 +67,7 @@ extension Interpreter {
                     throw MendError("\(p.pointee.aTypeName) cannot be a map key")
                 }
                 m.entries[key] = (p + 1).pointee
+                try ValueLimits.checkElements(m.entries.count, "map literal")
                 p += 2
             }
             sp -= 2 * count
@@ -78,6 +79,7 @@ extension Interpreter {
             var text = ""
             for k in 0..<count {
                 if case .string(let s) = (sp - count + k).pointee { text += s } else { text += (sp - count + k).pointee.display }
+                try ValueLimits.checkString(text.utf8.count, "string interpolation")
             }
             sp -= count
             sp.deinitialize(count: count)

@@ -42,10 +42,25 @@ struct RunbookOptions: ParsableArguments {
     }
 }
 
-/// Which host a command acts on and where it journals: shared by `run`, `plan` and `repl`.
+/// Which host a command acts on, where it journals and how much memory it may use: shared by
+/// `run`, `plan` and `repl`.
 struct HostOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Resolve every file path under this directory (a fixture host or an image).", valueName: "DIR"))
     var root: String?
+
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
+        "Fail (and roll back) when mend's memory passes this size (default 2GiB, less on smaller machines).",
+        valueName: "SIZE"))
+    var maxMemory: String?
+
+    /// `--max-memory` in bytes, or the default budget.
+    func memoryBudget() throws -> Int {
+        guard let maxMemory else { return MemoryBudget.defaultLimit() }
+        guard let bytes = Value.size(parsing: maxMemory), bytes > 0 else {
+            throw CommandFailure(ExitStatus.usage, "mend: --max-memory \(maxMemory): expected a size such as 512MiB or 2GiB")
+        }
+        return bytes
+    }
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
         "Where the lock and journals live (default $MEND_STATE_DIR, else /var/lib/mend as root, $XDG_STATE_HOME/mend otherwise).", valueName: "DIR"))
@@ -144,6 +159,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         let source = try readSource(options.file)
         // Usage errors (64) win over a runbook that does not parse (65).
         let root = try rootDirectory(options.host.root)
+        let maxMemory = try options.host.memoryBudget()
         let paramFile = try options.paramFile.map(readSource)
         let interpreter = Interpreter()
         let unit = try interpreter.compile(source)
@@ -160,6 +176,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.rollsBack = !options.noRollback
         engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.host.stateDirectory)
         engineOptions.detailedExitCode = options.detailedExitCode
+        engineOptions.maxMemory = maxMemory
         let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)
         var textReporter: TextReporter?
         if options.format == .text {

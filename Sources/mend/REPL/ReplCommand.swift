@@ -40,6 +40,7 @@ struct ReplCommand: ParsableCommand {
     func run() throws {
         try runCommand {
             let root = try rootDirectory(host.root)
+            let maxMemory = try host.memoryBudget()
             let file = self.file, params = self.params, dry = self.dry, noRollback = self.noRollback
             let stateDirectoryOption = host.stateDirectory
             // The REPL reads the terminal on the main thread, where readline's global state lives.
@@ -50,6 +51,7 @@ struct ReplCommand: ParsableCommand {
             options.isPlan = dry
             options.rollsBack = !noRollback
             options.stateDirectory = stateDirectory(stateDirectoryOption)
+            options.maxMemory = maxMemory
             let engine = Engine(interpreter: interpreter, host: Host(root: root), options: options)
             let reader: any LineReader
             var editor: LineEditor?

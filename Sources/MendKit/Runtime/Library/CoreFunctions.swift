@@ -1,8 +1,5 @@
 /// The core library: global functions (`len`, `print`, `format`, …), string methods and list methods.
 public enum CoreLibrary {
-    /// Most elements `range(…)` may build as a list (a `for` loop over `range` never builds one).
-    static let maxRangeCount = 100_000_000
-    /// Widest field `format` pads to, so a typo cannot exhaust memory.
     typealias Param = Builtin.Param
 
     /// Registers every core function, string method and list method.
@@ -178,8 +175,8 @@ public enum CoreLibrary {
                 let span = Int128(stop) - Int128(start)
                 let stride = Int128(step)
                 let count = span == 0 || (span > 0) != (stride > 0) ? 0 : (span.magnitude + stride.magnitude - 1) / stride.magnitude
-                guard count <= UInt128(maxRangeCount) else {
-                    throw MendError("range: \(count) elements is more than \(maxRangeCount); loop with `for i in range(…)` instead")
+                guard count <= UInt128(ValueLimits.maxElements) else {
+                    throw MendError("range: \(count) elements is more than \(ValueLimits.maxElements); loop with `for i in range(…)` instead")
                 }
                 var items: [Value] = []
                 items.reserveCapacity(Int(count))

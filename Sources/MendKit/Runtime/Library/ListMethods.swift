@@ -34,7 +34,9 @@ extension CoreLibrary {
                 Adds the value at the end of the list, in place; returns nil.
                 Every variable that refers to the list sees the change.
                 """, example: #"let xs = [1]; xs.append(2); xs  # [1, 2]"#) { args in
-                try args.receiverList().items.append(try args.value(0))
+                let list = try args.receiverList()
+                try ValueLimits.checkElements(list.items.count + 1, "list.append")
+                list.items.append(try args.value(0))
                 return .null
             },
         ]

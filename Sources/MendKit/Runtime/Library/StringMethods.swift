@@ -23,7 +23,10 @@ extension CoreLibrary {
                 Elements are written in display form, so strings are not quoted.
                 """, example: #"", ".join(["a", 1, 2s])  # "a, 1, 2s""#) { args in
                 let sep = try args.receiverString()
-                return .string(try args.list(0).items.map(\.display).joined(separator: sep))
+                let parts = try args.list(0).items.map(\.display)
+                let bytes = parts.reduce(sep.utf8.count * max(0, parts.count - 1)) { $0 + $1.utf8.count }
+                try ValueLimits.checkString(bytes, "string.join")
+                return .string(parts.joined(separator: sep))
             },
             Builtin.method(of: "string", "trim", doc: """
                 The string without white space (spaces, tabs, newlines) at either end.
@@ -57,7 +60,13 @@ extension CoreLibrary {
                 let s = try args.receiverString()
                 let old = try args.string(0)
                 guard !old.isEmpty else { throw MendError("string.replace: 'old' must not be empty") }
-                return .string(s.replacing(old, with: try args.string(1)))
+                let new = try args.string(1)
+                // Counted only when the result might be too long: at most one occurrence per len(old) bytes.
+                let growth = new.utf8.count - old.utf8.count
+                if growth > 0, s.utf8.count + s.utf8.count / old.utf8.count * growth > ValueLimits.maxStringBytes {
+                    try ValueLimits.checkString(s.utf8.count + s.ranges(of: old).count * growth, "string.replace")
+                }
+                return .string(s.replacing(old, with: new))
             },
             Builtin.method(of: "string", "upper", doc: """
                 The string in upper case.

@@ -1,0 +1,25 @@
+/// The largest values a runbook may build, checked wherever a string, list or map grows, so a
+/// loop that doubles a value ends in a located error instead of exhausting memory. (The run's
+/// memory budget, `--max-memory`, catches what many values of legal size add up to.)
+public enum ValueLimits {
+    /// Bytes of one string (UTF-8).
+    public static let maxStringBytes = 100_000_000
+    /// Elements of one list or entries of one map.
+    public static let maxElements = 100_000_000
+
+    /// Throws unless a string of `bytes` bytes may be built; `what` names the operation.
+    @inline(__always)
+    static func checkString(_ bytes: Int, _ what: @autoclosure () -> String) throws {
+        if bytes > maxStringBytes {
+            throw MendError("\(what()): a string of \(bytes) bytes is over the limit of \(maxStringBytes) bytes")
+        }
+    }
+
+    /// Throws unless a list or map of `count` elements may be built; `what` names the operation.
+    @inline(__always)
+    static func checkElements(_ count: Int, _ what: @autoclosure () -> String) throws {
+        if count > maxElements {
+            throw MendError("\(what()): \(count) elements is over the limit of \(maxElements) elements")
+        }
+    }
+}
