@@ -124,7 +124,8 @@ public enum UlimitNamespace {
         if limits.count == 2, limits[0] > limits[1] {
             throw MendError("ulimit.persist: the soft limit (\(limits[0].text)) is above the hard limit (\(limits[1].text))")
         }
-        let domain = try args.optionalString(3, expected: "a string such as \"*\" or \"node\"").map(limitsDomain) ?? "*"
+        let domain = try args.optionalName(3, .noControlCharacters, expected: "a string such as \"*\" or \"node\"")
+            .map(limitsDomain) ?? "*"
         let path = managedLimitsFile
         let before = try fileState(file, path, args)
         let text = try fileText(before, path, "ulimit.persist")
@@ -137,7 +138,7 @@ public enum UlimitNamespace {
     }
 
     static func unit(_ args: inout Arguments) throws -> Value {
-        let unit = try unitName(try args.string(0))
+        let unit = try unitName(try args.name(0, .noControlCharacters))
         let kind = try UlimitKind.named(try args.string(1), in: "ulimit.unit")
         let value = try systemdValue(try args.value(2), kind)
         let path = "/etc/systemd/system/\(unit).d/\(dropInName)"
@@ -201,21 +202,26 @@ public enum UlimitNamespace {
         return (String(n / 1024), limit)
     }
 
-    /// A pam_limits domain: a user, @group, %group, * or a uid/gid range, as one word.
+    /// A pam_limits domain: a user, @group, %group, * or a uid/gid range, as one word (pam_limits
+    /// splits a line at white space and ends it at `#`; control characters are refused before).
     private static func limitsDomain(_ domain: String) throws -> String {
-        guard !domain.isEmpty, !domain.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "#" }) else {
+        guard !domain.isEmpty, !domain.contains(where: { $0 == " " || $0 == "#" }) else {
             throw MendError("ulimit.persist: the domain must be one word such as \"*\", \"node\" or \"@node\", got \(Value.string(domain).literal)")
         }
         return domain
     }
 
-    /// A unit's full name: `node` → `node.service`; no slashes or white space.
+    /// A unit's full name: `node` → `node.service`. Only the characters systemd allows in unit names
+    /// (ASCII letters, digits and `:-_.\@`): it would pass over a drop-in directory named otherwise.
     private static func unitName(_ name: String) throws -> String {
-        guard !name.isEmpty, !name.hasPrefix("."),
-              !name.contains(where: { $0 == "/" || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\0" }) else {
+        guard !name.isEmpty, !name.hasPrefix("."), name.unicodeScalars.allSatisfy(isUnitNameCharacter) else {
             throw MendError("ulimit.unit: \(Value.quote(name)) is not a unit name such as \"node.service\"")
         }
         return name.contains(".") ? name : name + ".service"
+    }
+
+    private static func isUnitNameCharacter(_ c: Unicode.Scalar) -> Bool {
+        (c.isASCII && c.properties.isAlphabetic) || ("0"..."9").contains(c) || ":-_.\\@".unicodeScalars.contains(c)
     }
 
     /// A value as systemd's Limit… settings take it: `65536`, `infinity`, `1024:65536`.
