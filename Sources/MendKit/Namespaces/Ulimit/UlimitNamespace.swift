@@ -47,11 +47,12 @@ public enum UlimitNamespace {
                   changesHost: true, doc: """
             Persists a limit for logins (pam_limits) in \(managedLimitsFile); returns true when it had to change.
             Writes the lines "DOMAIN soft RESOURCE VALUE" and "DOMAIN hard RESOURCE VALUE" (give soft:,
-            hard: or both; domain defaults to "*", any pam_limits domain such as "node" or "@group" works).
-            A line for the same domain, type and resource is replaced where it stands, never duplicated;
-            other lines and every other file stay untouched. Values are in the units of ulimit.get (bytes
-            for sizes: limits.conf's KiB are written for you) or "unlimited"; for nice, the nice level
-            (-20…19). Undo restores the file, or removes it when mend created it.
+            hard: or both; domain defaults to "*", any pam_limits domain such as "node" or "@group" works,
+            as one word without control characters). A line for the same domain, type and resource is
+            replaced where it stands, never duplicated; other lines and every other file stay untouched.
+            Values are in the units of ulimit.get (bytes for sizes: limits.conf's KiB are written for you)
+            or "unlimited"; for nice, the nice level (-20…19). Undo restores the file, or removes it when
+            mend created it.
             """, example: """
             step "open files for the node user's logins" {
               ulimit.persist("nofile", soft: 65536, hard: 65536, domain: "node")
@@ -61,9 +62,10 @@ public enum UlimitNamespace {
             Sets a limit of a systemd unit in a drop-in, then reloads systemd; returns true when it had to change.
             Writes /etc/systemd/system/UNIT.d/\(dropInName) with [Service] LimitNOFILE=value (the
             resource's Limit… name); other settings of the drop-in stay. unit without a suffix means
-            UNIT.service. value is an int, a size, "unlimited" or "SOFT:HARD". On the live host the write
-            is followed by systemctl daemon-reload when systemd runs, on undo too; under --root the
-            reload is left to the host (the plan says so). Restart the service for it to take effect.
+            UNIT.service; it holds only what systemd allows in unit names (letters, digits, :-_.\\@).
+            value is an int, a size, "unlimited" or "SOFT:HARD". On the live host the write is followed by
+            systemctl daemon-reload when systemd runs, on undo too; under --root the reload is left to the
+            host (the plan says so). Restart the service for it to take effect.
             """, example: """
             step "node service limits" {
               ulimit.unit("node", "nofile", 131072)
