@@ -31,8 +31,12 @@ func terminalWidth() -> Int {
     return Int(size.ws_col)
 }
 
-/// Reads a runbook file for the command line; a missing or unreadable file is a usage error.
+/// Reads a runbook file for the command line; a missing or unreadable file is a usage error, and so
+/// is a path with a NUL byte (REPL input may hold one), which open(2) would cut short there.
 func readSource(_ path: String) throws -> SourceFile {
+    guard !path.utf8.contains(0) else {
+        throw CommandFailure(ExitStatus.usage, "mend: cannot read \(Value.string(path).literal): the path contains a NUL byte")
+    }
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
         throw CommandFailure(ExitStatus.usage, "mend: cannot read \(path): \(String(cString: strerror(errno)))")

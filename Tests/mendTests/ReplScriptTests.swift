@@ -441,6 +441,17 @@ struct ReplScriptTests {
         #expect(r.stderr.contains("no runbook loaded"))
     }
 
+    /// A C string ends at its first NUL byte: `:load book.mend\0x` (piped input may hold one) would
+    /// load book.mend.
+    @Test func loadRefusesAPathWithANULByte() throws {
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/book.mend", "step \"s\" { }\n")
+        let r = try repl(":load \(dir.path)/book.mend\0x\n:steps\n", in: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains(#"mend: cannot read "\#(dir.path)/book.mend\0x": the path contains a NUL byte"#), "\(r.stderr)")
+        #expect(r.stderr.contains("no runbook loaded"))
+    }
+
     @Test func aHostChangeAtTheTopOfALoadedFileIsRefusedAsInARun() throws {
         let dir = try TemporaryDirectory()
         let root = try makeRoot(in: dir)

@@ -27,8 +27,11 @@ public final class StateDirectory {
     var pendingConfirmPath: String { path + "/confirm.pending" }
     var confirmedPath: String { path + "/confirm.ok" }
 
-    /// Creates the directory and `runs/` (0700) when missing and tightens their modes.
+    /// Creates the directory and `runs/` (0700) when missing and tightens their modes. A path with
+    /// a NUL byte is an error: the calls below would take a shorter one (`lock` prepares first, so
+    /// no lock or journal is made there either).
     public func prepare() throws(HostError) {
+        try Host.refuseNUL(path, "the state directory")
         for dir in [path, runsPath] {
             if mkdir(dir, 0o700) != 0, errno != EEXIST {
                 if errno == ENOENT {

@@ -42,9 +42,12 @@ public final class Host: Sendable {
 
     /// The real path of `path` under the root. Symbolic links are followed inside the root (an
     /// absolute link target starts again at the root), so nothing under `--root` can reach the
-    /// live system and a write through a link changes its target.
+    /// live system and a write through a link changes its target. A path (or root) with a NUL
+    /// byte is an error.
     public func resolve(_ path: String) throws(HostError) -> String {
         guard path.hasPrefix("/") else { throw HostError("\(path): a path must be absolute (start with /)") }
+        try Host.refuseNUL(path, "the path")
+        try Host.refuseNUL(root, "the root")
         var resolved: [Substring] = []
         var pending = Array(path.split(separator: "/").reversed())
         var links = 0

@@ -10,10 +10,11 @@ extension Host {
         public let isLink: Bool
     }
 
-    /// The entries of the directory at a resolved path, sorted by name; nil when it cannot be read.
-    /// Symbolic links are not followed (they are not directories here), so a walk stays in the tree.
+    /// The entries of the directory at a resolved path, sorted by name; nil when it cannot be read
+    /// (a path with a NUL byte, which opendir would cut short, included). Symbolic links are not
+    /// followed (they are not directories here), so a walk stays in the tree.
     public func entries(_ resolved: String) -> [Entry]? {
-        guard let dir = opendir(resolved) else { return nil }
+        guard !resolved.utf8.contains(0), let dir = opendir(resolved) else { return nil }
         defer { closedir(dir) }
         var result: [Entry] = []
         while let entry = readdir(dir) {

@@ -14,6 +14,7 @@ extension Host {
 
     /// Facts about the file at a resolved path, or nil when there is none.
     public func info(_ resolved: String) throws(HostError) -> FileInfo? {
+        try refuseNUL(inPath: resolved)
         var s = stat()
         if lstat(resolved, &s) != 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -26,6 +27,7 @@ extension Host {
 
     /// The content of the file at a resolved path, or nil when there is none.
     public func read(_ resolved: String) throws(HostError) -> [UInt8]? {
+        try refuseNUL(inPath: resolved)
         let fd = open(resolved, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
@@ -47,6 +49,7 @@ extension Host {
     /// gets the mode, owner and content and is flushed, then renamed over the old one, and the
     /// directory is flushed. Readers see the old file or the new one, never a part.
     public func writeAtomically(_ resolved: String, _ bytes: [UInt8], mode: UInt32, uid: UInt32, gid: UInt32) throws(HostError) {
+        try refuseNUL(inPath: resolved)
         let directory = parent(of: resolved)
         let name = resolved.split(separator: "/").last.map(String.init) ?? "file"
         let temporary = "\(directory)/.\(name).mend-\(UInt32.random(in: 0...UInt32.max))"
@@ -77,6 +80,7 @@ extension Host {
     /// Writes a kernel file (under /proc/sys or /sys) with one `write()` in place: these files
     /// take a value per write and cannot be renamed over.
     public func writeInPlace(_ resolved: String, _ bytes: [UInt8]) throws(HostError) {
+        try refuseNUL(inPath: resolved)
         let fd = open(resolved, O_WRONLY | O_CLOEXEC | (isLive ? 0 : O_TRUNC))
         guard fd >= 0 else { throw HostError.last("cannot write \(shown(resolved))") }
         defer { close(fd) }
@@ -85,17 +89,20 @@ extension Host {
 
     /// Removes the file at a resolved path; nothing to do when it is already gone.
     public func remove(_ resolved: String) throws(HostError) {
+        try refuseNUL(inPath: resolved)
         if unlink(resolved) != 0, errno != ENOENT { throw HostError.last("cannot remove \(shown(resolved))") }
         syncDirectory(parent(of: resolved))
     }
 
     /// Creates a directory at a resolved path.
     public func makeDirectory(_ resolved: String, mode: UInt32 = 0o755) throws(HostError) {
+        try refuseNUL(inPath: resolved)
         if mkdir(resolved, mode_t(mode)) != 0, errno != EEXIST { throw HostError.last("cannot create \(shown(resolved))") }
     }
 
     /// Removes an empty directory at a resolved path; a directory that is not empty stays.
     public func removeDirectory(_ resolved: String) throws(HostError) {
+        try refuseNUL(inPath: resolved)
         if rmdir(resolved) != 0, errno != ENOENT, errno != ENOTEMPTY, errno != EEXIST {
             throw HostError.last("cannot remove \(shown(resolved))")
         }

@@ -74,11 +74,14 @@ extension Host {
     /// Runs `argv` on this host through its ``processes`` and waits for it (see ``ProcessRequest``
     /// for the parameters). On timeout or stop the command's whole process group is killed, and
     /// the result says so.
-    /// - Throws: ``ProcessError`` when the command cannot be started.
+    /// - Throws: ``ProcessError`` when the command cannot be started, or when an argument, an
+    ///   environment entry or the working directory holds a NUL byte (then no runner sees it).
     public func run(_ argv: [String], environment: [String]? = nil, workingDirectory: String? = nil,
                     stdin: [UInt8]? = nil, timeout: Int? = nil, outputLimit: Int = 16 << 20,
                     shouldStop: () -> Bool = { false }) throws(ProcessError) -> ProcessResult {
-        try processes.run(ProcessRequest(argv, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
-                                         timeout: timeout, outputLimit: outputLimit), shouldStop: shouldStop)
+        let request = ProcessRequest(argv, environment: environment, workingDirectory: workingDirectory, stdin: stdin,
+                                     timeout: timeout, outputLimit: outputLimit)
+        try request.refuseNUL()
+        return try processes.run(request, shouldStop: shouldStop)
     }
 }

@@ -64,15 +64,18 @@ extension Host {
     /// The bytes an unprivileged user may still write on the file system holding a resolved path
     /// (statvfs(2): `f_bavail × f_frsize`, what `df` shows as available).
     public func availableBytes(onFileSystemOf resolved: String) throws(HostError) -> Int {
+        try refuseNUL(inPath: resolved)
         var s = statvfs()
         guard statvfs(resolved, &s) == 0 else { throw HostError.last("cannot read the free space of \(shown(resolved))") }
         let (bytes, overflow) = Int(clamping: s.f_bavail).multipliedReportingOverflow(by: Int(clamping: s.f_frsize))
         return overflow ? Int.max : bytes
     }
 
-    /// An environment variable of this process, or nil when it is unset.
+    /// An environment variable of this process, or nil when it is unset. A name with a NUL byte or
+    /// `=` names no variable (getenv would read another one: `A=B` finds the rest of A's value
+    /// when it starts with `B=`), so it is unset.
     public func environmentValue(_ name: String) -> String? {
-        guard let raw = getenv(name) else { return nil }
+        guard !name.utf8.contains(0), !name.contains("="), let raw = getenv(name) else { return nil }
         return String(cString: raw)
     }
 
@@ -95,10 +98,11 @@ extension Host {
     }
 
     /// The canonical absolute path of an existing file of the machine mend runs on (symbolic
-    /// links resolved, a relative path taken from the working directory), or nil. Not under the
-    /// root: it finds runbooks and their imports.
+    /// links resolved, a relative path taken from the working directory), or nil (also for a path
+    /// with a NUL byte, which realpath would cut short). Not under the root: it finds runbooks and
+    /// their imports.
     public func canonicalLocalPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
+        guard !path.utf8.contains(0), let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }

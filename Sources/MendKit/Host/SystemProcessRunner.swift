@@ -7,7 +7,9 @@ public struct SystemProcessRunner: ProcessRunner {
     public init() {}
 
     public func run(_ request: ProcessRequest, shouldStop: () -> Bool) throws(ProcessError) -> ProcessResult {
-        try SystemProcessRunner.spawn(request.argv, environment: request.environment,
+        // Also here: an embedder may call this runner without a Host.
+        try request.refuseNUL()
+        return try SystemProcessRunner.spawn(request.argv, environment: request.environment,
                                       workingDirectory: request.workingDirectory, stdin: request.stdin,
                                       timeout: request.timeout, outputLimit: request.outputLimit, shouldStop: shouldStop)
     }

@@ -137,4 +137,61 @@ public struct Arguments {
     public func list(_ index: Int) throws -> ListRef { try required(index, optionalList(index)) }
     public func map(_ index: Int) throws -> MapRef { try required(index, optionalMap(index)) }
     public func function(_ index: Int) throws -> Value { try required(index, optionalFunction(index)) }
+
+    // MARK: Names
+    //
+    // A string that names something on the host — a path, a command word, a key, a user — reaches
+    // the system as a C string and often a line of a configuration file. A C string ends at its
+    // first NUL byte (`/etc/passwd\0.new` is `/etc/passwd` to open(2)), and a newline in a name
+    // written into a configuration file starts a line of its own. These getters refuse what the
+    // system or the file would read differently, with an error naming the parameter.
+
+    /// What a name may not contain.
+    public enum NameRule: Sendable {
+        /// A NUL byte: paths, command arguments, environment names, which the kernel takes byte for
+        /// byte up to the first NUL.
+        case noNUL
+        /// A NUL byte or any other control character (U+0001–U+001F, U+007F): names written into a
+        /// line of a configuration file (a sysctl key, a limits.d domain, a unit name), which no
+        /// such name holds and where a newline would add a line.
+        case noControlCharacters
+    }
+
+    /// A string naming something on the host; an error naming the parameter when it holds what
+    /// `rule` refuses.
+    public func name(_ index: Int, _ rule: NameRule = .noNUL) throws -> String {
+        try checked(string(index), "'\(builtin.params[index].name)'", rule)
+    }
+
+    /// As ``name(_:_:)`` for an optional parameter: nil when it was left out.
+    public func optionalName(_ index: Int, _ rule: NameRule = .noNUL, expected: String = "a string",
+                             nilIsAbsent: Bool = false) throws -> String? {
+        try optionalString(index, expected: expected, nilIsAbsent: nilIsAbsent).map {
+            try checked($0, "'\(builtin.params[index].name)'", rule)
+        }
+    }
+
+    /// `text` unchanged when it holds nothing `rule` refuses; otherwise an error naming the builtin
+    /// and `what` (`'value'`, `argument 3`), for strings the getters do not read themselves.
+    @discardableResult
+    public func checked(_ text: String, _ what: String, _ rule: NameRule = .noNUL) throws -> String {
+        guard let refused = Arguments.refused(in: text, rule) else { return text }
+        throw MendError("\(builtin.qualifiedName): \(what) contains \(refused)")
+    }
+
+    /// The first character of `text` that `rule` refuses, described with its offset (counted in
+    /// characters, as `s[i]` counts): `a NUL byte (\0 at offset 11)`, `a control character (\n at
+    /// offset 4)`; nil when there is none.
+    public static func refused(in text: String, _ rule: NameRule) -> String? {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return nil }
+        for (offset, character) in text.enumerated() {
+            for scalar in character.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
+                if scalar == "\0" { return "a NUL byte (\\0 at offset \(offset))" }
+                if rule == .noControlCharacters {
+                    return "a control character (\(Value.quote(String(scalar)).dropFirst().dropLast()) at offset \(offset))"
+                }
+            }
+        }
+        return nil
+    }
 }

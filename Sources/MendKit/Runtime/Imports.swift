@@ -45,6 +45,9 @@ extension Interpreter {
 
     /// Where an import path leads: `std/NAME`, or the canonical path of a file.
     private func moduleKey(_ path: String, from importer: SourceFile?, span: Span) throws -> String {
+        if let refused = Arguments.refused(in: path, .noNUL) {
+            throw MendError("an import path cannot hold \(refused): \(Value.quote(path))", span: span)
+        }
         if path.hasPrefix("std/") {
             guard Stdlib.sources[path] != nil else {
                 throw MendError("no standard module \"\(path)\"" + Suggest.hint(for: path, in: Stdlib.sources.keys)

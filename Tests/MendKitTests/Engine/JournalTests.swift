@@ -191,6 +191,16 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
         }
     }
 
+    /// mkdir and open take C strings, which end at a NUL byte: `/state\0x` would be `/state`.
+    @Test func aStateDirectoryWithANULByteIsRefused() throws {
+        try withScratch { dir in
+            let state = StateDirectory(path: dir.at("/state\0x"))
+            #expect(throws: HostError.self) { try state.prepare() }
+            #expect(throws: HostError.self) { _ = try state.lock(runId: "20260101-000000-aaaaaa") }
+            #expect(!dir.exists("/state"))
+        }
+    }
+
     @Test func aSecondLockNamesTheHolder() throws {
         try withScratch { dir in
             let state = StateDirectory(path: dir.at("/state"))

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import MendKit
 
@@ -47,5 +48,67 @@ import Testing
         #expect(host.monotonicNanoseconds() - before >= 2_000_000)
         #expect(host.wallClock() > 1.7e9 && host.utcTimestamp().hasSuffix("Z"))
         #expect(host.environmentValue("PATH") != nil && host.environmentValue("MEND_SURELY_UNSET_VARIABLE") == nil)
+    }
+
+    /// A C string ends at its first NUL byte, so a path holding one would reach the system cut short
+    /// (`/etc/passwd\0.new` is `/etc/passwd`): every call that hands a path to the system refuses it.
+    @Test func aPathWithANULByteIsRefusedByEveryFileCall() throws {
+        try withScratch { dir in
+            try dir.write("/etc/passwd", "root:x:0:0::/:/bin/sh\n")
+            let host = MendKit.Host(root: dir.path)
+            let cut = dir.at("/etc/passwd\0.new")
+            let calls: [(String, () throws -> Void)] = [
+                ("resolve", { _ = try host.resolve("/etc/passwd\0.new") }),
+                ("info", { _ = try host.info(cut) }),
+                ("read", { _ = try host.read(cut) }),
+                ("writeAtomically", { try host.writeAtomically(cut, [0x78], mode: 0o644, uid: geteuid(), gid: getegid()) }),
+                ("writeInPlace", { try host.writeInPlace(cut, [0x78]) }),
+                ("remove", { try host.remove(cut) }),
+                ("makeDirectory", { try host.makeDirectory(dir.at("/etc\0/sub")) }),
+                ("removeDirectory", { try host.removeDirectory(dir.at("/etc\0")) }),
+                ("availableBytes", { _ = try host.availableBytes(onFileSystemOf: cut) }),
+            ]
+            for (name, call) in calls {
+                let error = #expect(throws: HostError.self, "\(name)") { try call() }
+                #expect(error?.message == #"the path "/etc/passwd\0.new" contains a NUL byte (at byte 11), where the system would cut it short"#
+                        || error?.message.hasPrefix("the path \"/etc\\0") == true, "\(name): \(String(describing: error))")
+            }
+            #expect(dir.read("/etc/passwd") == "root:x:0:0::/:/bin/sh\n", "the file the cut path names is untouched")
+            #expect(host.entries(dir.at("/etc\0")) == nil)
+            #expect(host.canonicalLocalPath(dir.at("/etc/passwd\0.new")) == nil)
+            #expect(throws: HostError.self) { _ = try MendKit.Host(root: dir.path + "\0x").resolve("/etc/passwd") }
+        }
+    }
+
+    /// A variable name with a NUL byte or `=` names no variable: getenv would read another one.
+    @Test func anEnvironmentNameWithANULByteOrEqualsIsUnset() {
+        let host = MendKit.Host()
+        #expect(host.environmentValue("PATH") != nil)
+        #expect(host.environmentValue("PATH\0ignored") == nil)
+        #expect(host.environmentValue("PATH=") == nil)
+    }
+
+    /// Arguments, environment entries and the working directory of a command are C strings too:
+    /// a request with a NUL byte in one never reaches a runner, and the system runner refuses it
+    /// when called directly.
+    @Test func aCommandWithANULByteIsRefusedBeforeItStarts() throws {
+        let runner = AnsweringRunner { _ throws(ProcessError) in ProcessResult(status: 0) }
+        let host = MendKit.Host(processes: runner)
+        let requests: [(ProcessRequest, String)] = [
+            (ProcessRequest(["echo", "a\0b"]), #"argument 2 "a\0b" contains a NUL byte (at byte 1), where the command would see it end"#),
+            (ProcessRequest(["ec\0ho"]), #"argument 1 "ec\0ho" contains a NUL byte (at byte 2), where the command would see it end"#),
+            (ProcessRequest(["env"], environment: ["A=1\0B=2"]),
+             #"the environment entry "A=1\0B=2" contains a NUL byte (at byte 3), where the command would see it end"#),
+            (ProcessRequest(["pwd"], workingDirectory: "/tmp\0/x"),
+             #"the working directory "/tmp\0/x" contains a NUL byte (at byte 4), where the command would see it end"#),
+        ]
+        for (request, message) in requests {
+            let error = #expect(throws: ProcessError.self) {
+                try host.run(request.argv, environment: request.environment, workingDirectory: request.workingDirectory)
+            }
+            #expect(error?.message == message)
+            #expect(throws: ProcessError.self) { try SystemProcessRunner().run(request, shouldStop: { false }) }
+        }
+        #expect(runner.requests.isEmpty, "the runner never saw them")
     }
 }

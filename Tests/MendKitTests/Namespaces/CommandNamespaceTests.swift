@@ -86,12 +86,36 @@ import Testing
 
     @Test func badArgumentsAreErrors() throws {
         try withScratch { dir in
-            let (nul, _) = try run(#"run("echo", "a\u{0}b", readonly: true)"#, in: dir)
-            #expect(failure(nul) == "run: an argument contains a NUL byte")
             let (list, _) = try run(#"run("echo", [1], readonly: true)"#, in: dir)
             #expect(failure(list) == "run: arguments must be strings or numbers, got a list")
             let (timeout, _) = try run(#"run("true", timeout: 0s, readonly: true)"#, in: dir)
             #expect(failure(timeout)?.hasPrefix("run: 'timeout' must be a positive duration") == true)
+        }
+    }
+
+    /// argv and the script are C strings, which end at a NUL byte: `sh("echo hi\0; rm …")` would
+    /// run `echo hi`. Such an argument is an error naming it; newlines in arguments and NUL bytes
+    /// in the input are passed on as they are.
+    @Test func aNULByteInACommandIsAnErrorNamingTheArgument() throws {
+        try withScratch { dir in
+            let cases = [
+                (#"run("ec\u{0}ho", readonly: true)"#, #"run: 'command' contains a NUL byte (\0 at offset 2)"#),
+                (#"run("echo", "a", "b\u{0}c", readonly: true)"#, #"run: argument 3 contains a NUL byte (\0 at offset 1)"#),
+                (#"sh("echo hi\u{0}; touch \#(dir.at("/marker"))", readonly: true)"#,
+                 #"sh: 'script' contains a NUL byte (\0 at offset 7)"#),
+            ]
+            for (call, message) in cases {
+                let (report, output) = try run("print(\(call))", in: dir)
+                #expect(failure(report) == message)
+                #expect(output.out == "")
+            }
+            #expect(!dir.exists("/marker"))
+            let (fine, output) = try run(#"""
+                print(run("printf", "%s|", "line 1\nline 2", readonly: true).stdout)
+                print(run("cat", input: "a\u{0}b", readonly: true).stdout == "a\u{0}b")
+                """#, in: dir)
+            #expect(fine.exitCode == 0, "\(failure(fine) ?? "")")
+            #expect(output.out == "line 1\nline 2|\ntrue\n")
         }
     }
 

@@ -204,6 +204,15 @@ struct FactErrorTests {
         }
     }
 
+    /// statvfs takes a C string: `/\0data` would be the free space of `/`.
+    @Test func diskFreeOfAPathWithANULByteIsAnErrorNamingTheArgument() throws {
+        try withFixture("ubuntu-22.04") { dir throws in
+            let report = try EngineHarness(root: dir).run(#"print(disk.free("/\u{0}data"))"#)
+            #expect(report.exitCode == 1)
+            #expect(report.error?.message == #"disk.free: 'path' contains a NUL byte (\0 at offset 1)"#)
+        }
+    }
+
     @Test func diskFreeAgreesWithStatvfs() throws {
         try withFixture("ubuntu-22.04") { dir throws in
             var s = statvfs()

@@ -396,6 +396,34 @@ private let foreignOwner: (uid: UInt32, gid: UInt32) = geteuid() == 0 ? (1234, 5
         }
     }
 
+    /// A C string ends at its first NUL byte: `/etc/passwd\0.new` would reach the system as
+    /// `/etc/passwd`. Every file builtin refuses such a path, naming its argument; content may
+    /// hold NUL bytes and newlines.
+    @Test(arguments: [
+        #"file.read("/etc/passwd\u{0}.new")"#, #"file.exists("/etc/passwd\u{0}.new")"#,
+        #"file.write("/etc/passwd\u{0}.new", "x")"#, #"file.line("/etc/passwd\u{0}.new", "x")"#,
+        #"file.remove("/etc/passwd\u{0}.new")"#,
+    ])
+    func aPathWithANULByteIsAnErrorNamingTheArgument(call: String) throws {
+        try withScratch { dir in
+            try dir.write("/etc/passwd", "root:x:0:0::/:/bin/sh\n")
+            let (report, _) = try run("step \"s\" { print(\(call)) }", in: dir)
+            let builtin = String(call.prefix { $0 != "(" })
+            #expect(failure(report) == #"\#(builtin): 'path' contains a NUL byte (\0 at offset 11)"#)
+            #expect(report.exitCode == 1)
+            #expect(dir.read("/etc/passwd") == "root:x:0:0::/:/bin/sh\n")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.at("/etc")) == ["passwd"])
+        }
+    }
+
+    @Test func contentMayHoldNULBytesAndNewlines() throws {
+        try withScratch { dir in
+            let (report, _) = try run(#"step "s" { file.write("/etc/blob", "a\u{0}b\nc") }"#, in: dir)
+            #expect(report.status == .changed, "\(failure(report) ?? "")")
+            #expect(dir.bytes("/etc/blob") == [0x61, 0x00, 0x62, 0x0A, 0x63])
+        }
+    }
+
     @Test func hostChangesOutsideAStepAreErrors() throws {
         try withScratch { dir in
             // Through a function value, so the compiler cannot see it; the runtime refuses.

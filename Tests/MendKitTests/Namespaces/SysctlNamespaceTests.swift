@@ -102,6 +102,33 @@ private let managed = "/etc/sysctl.d/90-mend.conf"
     }
 }
 
+/// A key names a file under /proc/sys and a line of /etc/sysctl.d/90-mend.conf: a NUL byte would cut
+/// the file name short, a newline would start a second line in the file, and no key holds a control
+/// character. Such a key is an error naming the argument, and so is a value with a NUL byte.
+@Suite struct SysctlNamesTests {
+    @Test func aKeyWithANULByteOrAControlCharacterIsRefused() throws {
+        try FixtureRoot.with("ubuntu-22.04") { root throws in
+            let before = FixtureRoot.snapshot(root.path)
+            let cases = [
+                (#"sysctl.get("net.core.somaxconn\u{0}")"#, #"sysctl.get: 'key' contains a NUL byte (\0 at offset 18)"#),
+                (#"sysctl.persisted("vm.swappiness\u{1b}[0m")"#,
+                 #"sysctl.persisted: 'key' contains a control character (\u{1B} at offset 13)"#),
+                (#"sysctl.list("net\u{7f}")"#, #"sysctl.list: 'prefix' contains a control character (\u{7F} at offset 3)"#),
+                (#"sysctl.set("vm.swappiness\nkernel.panic", 1, persist: true)"#,
+                 #"sysctl.set: 'key' contains a control character (\n at offset 13)"#),
+                (#"sysctl.set("net.core.somaxconn", "1024\u{0}8", persist: true)"#,
+                 #"sysctl.set: 'value' contains a NUL byte (\0 at offset 4)"#),
+            ]
+            for (call, message) in cases {
+                let (report, _) = try run("step \"s\" { print(\(call)) }", in: root)
+                #expect(failure(report) == message)
+                #expect(report.exitCode == 1)
+            }
+            #expect(FixtureRoot.snapshot(root.path) == before)
+        }
+    }
+}
+
 @Suite struct SysctlSetTests {
     @Test("set, keep, verify, and a second run changes nothing", arguments: FixtureRoot.hosts)
     func setIsKeptAndIdempotent(_ host: String) throws {

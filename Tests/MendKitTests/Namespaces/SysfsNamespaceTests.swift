@@ -163,6 +163,26 @@ private let enabled = "/sys/kernel/mm/transparent_hugepage/enabled"
         }
     }
 
+    /// A C string ends at its first NUL byte: the kernel would be asked for a shorter path.
+    @Test func aPathWithANULByteIsAnErrorNamingTheArgument() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let before = FixtureRoot.snapshot(dir.path)
+            let cases = [
+                (#"sysfs.get("kernel/mm\u{0}/transparent_hugepage/enabled")"#, #"sysfs.get: 'path' contains a NUL byte (\0 at offset 9)"#),
+                (#"sysfs.choice("kernel/mm\u{0}/transparent_hugepage/enabled")"#,
+                 #"sysfs.choice: 'path' contains a NUL byte (\0 at offset 9)"#),
+                (#"sysfs.set("kernel/mm/transparent_hugepage/enabled\u{0}x", "never")"#,
+                 #"sysfs.set: 'path' contains a NUL byte (\0 at offset 38)"#),
+            ]
+            for (call, message) in cases {
+                let (report, _) = try run("step \"x\" {\n  print(\(call))\n}\n", in: dir)
+                #expect(report.exitCode == 1)
+                #expect(failure(report) == message)
+            }
+            #expect(FixtureRoot.snapshot(dir.path) == before)
+        }
+    }
+
     @Test func theResourceReadsAndWritesStates() throws {
         try FixtureRoot.with("alpine-3.19") { dir in
             let host = MendKit.Host(root: dir.path)

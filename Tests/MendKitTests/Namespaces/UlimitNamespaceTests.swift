@@ -127,6 +127,37 @@ private let header = "# Managed by mend (ulimit.persist): its lines are replaced
         }
     }
 
+    /// pam_limits splits a limits.d line into words at white space and ends it at `#`, so a domain is
+    /// one word without control characters (a newline would add a line of its own); systemd reads a
+    /// drop-in directory only under a valid unit name (ASCII letters, digits and `:-_.\@`); a NUL
+    /// byte would cut either short.
+    @Test func namesTheToolsWouldReadDifferentlyAreRefused() throws {
+        try withScratch { dir in
+            let cases: [(String, String)] = [
+                (#"ulimit.persist("nofile", soft: 10, domain: "node\n* hard nofile unlimited")"#,
+                 #"ulimit.persist: 'domain' contains a control character (\n at offset 4)"#),
+                (#"ulimit.persist("nofile", soft: 10, domain: "node\u{b}x")"#,
+                 #"ulimit.persist: 'domain' contains a control character (\u{B} at offset 4)"#),
+                (#"ulimit.persist("nofile", soft: 10, domain: "no\u{0}de")"#,
+                 #"ulimit.persist: 'domain' contains a NUL byte (\0 at offset 2)"#),
+                (#"ulimit.persist("nofile", soft: 10, domain: "node#x")"#,
+                 "ulimit.persist: the domain must be one word such as \"*\", \"node\" or \"@node\", got \"node#x\""),
+                (#"ulimit.unit("node\u{0}", "nofile", 1)"#, #"ulimit.unit: 'unit' contains a NUL byte (\0 at offset 4)"#),
+                (#"ulimit.unit("no\rde", "nofile", 1)"#, #"ulimit.unit: 'unit' contains a control character (\r at offset 2)"#),
+                (#"ulimit.unit("nodé", "nofile", 1)"#, "ulimit.unit: \"nodé\" is not a unit name such as \"node.service\""),
+            ]
+            for (call, message) in cases {
+                let (report, _) = try run("step \"x\" {\n  \(call)\n}\n", in: dir)
+                #expect(report.exitCode == 1, "\(call)")
+                #expect(failure(report) == message)
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+            let (fine, _) = try run(#"step "x" { ulimit.unit("getty@tty1", "nofile", 1024) }"#, in: dir)
+            #expect(fine.exitCode == 0, "\(failure(fine) ?? "")")
+            #expect(dir.exists("/etc/systemd/system/getty@tty1.service.d"))
+        }
+    }
+
     @Test func ofReadsProcPidLimitsUnderTheRoot() throws {
         for host in FixtureRoot.hosts {
             try FixtureRoot.with(host) { dir in

@@ -270,6 +270,14 @@ private let second = 1_000_000_000
         #expect(try lib.eval("env", .string("MEND_TEST_SURELY_UNSET"), .string("d")) == #""d""#)
     }
 
+    /// getenv takes a C string and matches a name up to `=`: `PATH\0x` would read PATH, and `A=B`
+    /// the rest of A's value when it starts with `B=`.
+    @Test func envNamesWithANULByteOrEqualsAreErrors() {
+        #expect(errorMessage { try lib.call("env", .string("PATH\0x")) } == #"env: 'name' contains a NUL byte (\0 at offset 4)"#)
+        #expect(errorMessage { try lib.call("env", .string("PATH=")) }
+                == #"env: 'name' must be a variable name without "=", got "PATH=""#)
+    }
+
     @Test func version() throws {
         #expect(try lib.eval("version", .string("v1.21.10")) == #"version("v1.21.10")"#)
         #expect(try Operators.binary(.gt, lib.call("version", .string("1.21.10")), lib.call("version", .string("1.9"))).literal == "true")

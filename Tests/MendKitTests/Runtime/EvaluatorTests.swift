@@ -597,6 +597,16 @@ private let second = 1_000_000_000
         #expect(e.span?.file.name == dir.path + "/b.mend")
     }
 
+    /// A C string ends at its first NUL byte: `./lib\0.mend` would load `./lib`.
+    @Test func anImportPathWithANULByteIsRefused() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("lib", "let x = 1\n")
+        let e = try #require(Harness().failure("import \"./lib\\u{0}.mend\" as lib\nlib.x", name: dir.path + "/main.mend"))
+        #expect(e.message == #"an import path cannot hold a NUL byte (\0 at offset 5): "./lib\0.mend""#)
+        #expect(e.span != nil)
+    }
+
     @Test func badModules() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }

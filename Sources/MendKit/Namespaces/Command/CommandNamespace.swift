@@ -24,21 +24,20 @@ public enum CommandNamespace {
     ])
 
     static func run(_ args: inout Arguments) throws -> Value {
-        var argv = [try word(args.value(0), args)]
-        for extra in args.rest { argv.append(try word(extra, args)) }
+        var argv = [try word(args.value(0), "'command'", args)]
+        for (k, extra) in args.rest.enumerated() { argv.append(try word(extra, "argument \(k + 2)", args)) }
         return try execute(argv, args)
     }
 
     static func sh(_ args: inout Arguments) throws -> Value {
-        try execute(["/bin/sh", "-c", try args.string(0)], args)
+        try execute(["/bin/sh", "-c", try args.name(0)], args)
     }
 
-    /// An argument as the command sees it: strings as they are, numbers written out.
-    private static func word(_ value: Value, _ args: Arguments) throws -> String {
+    /// An argument as the command sees it: strings as they are, numbers written out. `what` names
+    /// it in the error for a NUL byte, where the command would see it end.
+    private static func word(_ value: Value, _ what: String, _ args: Arguments) throws -> String {
         switch value {
-        case .string(let s):
-            guard !s.utf8.contains(0) else { throw MendError("\(args.builtin.name): an argument contains a NUL byte") }
-            return s
+        case .string(let s): return try args.checked(s, what)
         case .int, .float, .bool, .version: return value.display
         default: throw MendError("\(args.builtin.name): arguments must be strings or numbers, got \(value.aTypeName)")
         }

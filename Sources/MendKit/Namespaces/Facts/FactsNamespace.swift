@@ -154,7 +154,7 @@ public enum FactsNamespace {
             """, example: #"disk.free("/") > 0B  # true unless the disk is full"#, body: free)
 
     static func free(_ args: inout Arguments) throws -> Value {
-        let path = try args.string(0)
+        let path = try args.name(0)
         do throws(FactError) {
             return .size(try FactsReader(host: args.context.effects.host).diskFree(path))
         } catch {

@@ -51,7 +51,7 @@ public enum FileNamespace {
     ])
 
     static func read(_ args: inout Arguments) throws -> Value {
-        let path = try args.string(0)
+        let path = try args.name(0)
         let state = try current(path, args)
         guard state.exists else { throw MendError("file.read: \(path) does not exist") }
         if let reason = state.unknown { throw MendError("file.read: \(reason)", kind: .permission) }
@@ -63,14 +63,14 @@ public enum FileNamespace {
 
     static func exists(_ args: inout Arguments) throws -> Value {
         do {
-            return .bool(try current(try args.string(0), args).exists)
+            return .bool(try current(try args.name(0), args).exists)
         } catch let error as HostError where error.isNotARegularFile {
             return .bool(false)
         }
     }
 
     static func write(_ args: inout Arguments) throws -> Value {
-        let path = try args.string(0)
+        let path = try args.name(0)
         let text = try args.string(1)
         let before = try current(path, args)
         var after = before.exists ? before : FileResource.State(newFileOn: args.context.effects.host)
@@ -83,7 +83,7 @@ public enum FileNamespace {
     }
 
     static func line(_ args: inout Arguments) throws -> Value {
-        let path = try args.string(0)
+        let path = try args.name(0)
         let line = try args.string(1)
         guard !line.contains("\n") else { throw MendError("file.line: 'line' must be one line, without \\n") }
         let pattern = try args.optionalString(2, expected: "a string (a regex)")
@@ -117,7 +117,7 @@ public enum FileNamespace {
     }
 
     static func remove(_ args: inout Arguments) throws -> Value {
-        let path = try args.string(0)
+        let path = try args.name(0)
         let before = try current(path, args)
         guard before.exists else { return .bool(false) }
         return .bool(try change(path, before, FileResource.State(exists: false), args))

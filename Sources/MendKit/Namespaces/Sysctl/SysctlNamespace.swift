@@ -48,18 +48,18 @@ public enum SysctlNamespace {
     static let keys = ArgumentCompletion(SysctlTree.completion)
 
     static func get(_ args: inout Arguments) throws -> Value {
-        let key = try SysctlKey(args.string(0))
+        let key = try SysctlKey(args.name(0, .noControlCharacters))
         return SysctlValue.typed(try current(key, args))
     }
 
     static func persisted(_ args: inout Arguments) throws -> Value {
-        let key = try SysctlKey(args.string(0))
+        let key = try SysctlKey(args.name(0, .noControlCharacters))
         guard let value = try SysctlFiles.bootAssignment(for: key, args.context.effects)?.value else { return .null }
         return SysctlValue.typed(value)
     }
 
     static func list(_ args: inout Arguments) throws -> Value {
-        let prefix = try args.optionalString(0) ?? ""
+        let prefix = try args.optionalName(0, .noControlCharacters) ?? ""
         let effects = args.context.effects
         let result = MapRef()
         for key in try SysctlTree.keys(under: SysctlKey(prefix, allowEmpty: true), on: effects.host) {
@@ -79,12 +79,13 @@ public enum SysctlNamespace {
 
     /// The live change, then (persist: true) the managed file's.
     static func set(_ args: inout Arguments) throws -> Value {
-        let key = try SysctlKey(args.string(0))
+        let key = try SysctlKey(args.name(0, .noControlCharacters))
         let given = try args.value(1)
         guard let text = SysctlValue.text(of: given) else {
             throw args.typeError(1, expected: "an int, a size, a string or a list of them", got: given)
         }
         guard !text.contains("\n") else { throw MendError("sysctl.set: the value for \(key) must be one line") }
+        try args.checked(text, "'value'")
         let persist = try args.optionalBool(2) ?? false
         let effects = args.context.effects
         let before = SysctlResource.state(try current(key, args))

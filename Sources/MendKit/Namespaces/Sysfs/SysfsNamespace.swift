@@ -39,7 +39,7 @@ public enum SysfsNamespace {
     ])
 
     static func get(_ args: inout Arguments) throws -> Value {
-        let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+        let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
         return try named(args) {
             let host = args.context.effects.host
             let content = try SysfsResource.content(of: target, on: host)
@@ -52,7 +52,7 @@ public enum SysfsNamespace {
     }
 
     static func choice(_ args: inout Arguments) throws -> Value {
-        let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+        let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
         return try named(args) {
             _ = try choiceFile(target, args)
             return .string(try args.context.effects.state(of: resource, target).string ?? "")
@@ -60,7 +60,7 @@ public enum SysfsNamespace {
     }
 
     static func set(_ args: inout Arguments) throws -> Value {
-        let target = try SysfsResource.path(try args.string(0), in: args.builtin.qualifiedName)
+        let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
         let value = try settable(args)
         return try named(args) {
             let host = args.context.effects.host

@@ -61,7 +61,6 @@ public struct SysfsResource: Resource {
             }
         }
         guard !parts.isEmpty else { throw MendError("\(builtin): \(Value.quote(name)) names no file under /sys") }
-        guard !name.utf8.contains(0) else { throw MendError("\(builtin): the path contains a NUL byte") }
         return "/sys/" + parts.joined(separator: "/")
     }
 }

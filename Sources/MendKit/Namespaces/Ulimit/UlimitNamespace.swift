@@ -47,11 +47,12 @@ public enum UlimitNamespace {
                   changesHost: true, doc: """
             Persists a limit for logins (pam_limits) in \(managedLimitsFile); returns true when it had to change.
             Writes the lines "DOMAIN soft RESOURCE VALUE" and "DOMAIN hard RESOURCE VALUE" (give soft:,
-            hard: or both; domain defaults to "*", any pam_limits domain such as "node" or "@group" works).
-            A line for the same domain, type and resource is replaced where it stands, never duplicated;
-            other lines and every other file stay untouched. Values are in the units of ulimit.get (bytes
-            for sizes: limits.conf's KiB are written for you) or "unlimited"; for nice, the nice level
-            (-20…19). Undo restores the file, or removes it when mend created it.
+            hard: or both; domain defaults to "*", any pam_limits domain such as "node" or "@group" works,
+            as one word without control characters). A line for the same domain, type and resource is
+            replaced where it stands, never duplicated; other lines and every other file stay untouched.
+            Values are in the units of ulimit.get (bytes for sizes: limits.conf's KiB are written for you)
+            or "unlimited"; for nice, the nice level (-20…19). Undo restores the file, or removes it when
+            mend created it.
             """, example: """
             step "open files for the node user's logins" {
               ulimit.persist("nofile", soft: 65536, hard: 65536, domain: "node")
@@ -61,9 +62,10 @@ public enum UlimitNamespace {
             Sets a limit of a systemd unit in a drop-in, then reloads systemd; returns true when it had to change.
             Writes /etc/systemd/system/UNIT.d/\(dropInName) with [Service] LimitNOFILE=value (the
             resource's Limit… name); other settings of the drop-in stay. unit without a suffix means
-            UNIT.service. value is an int, a size, "unlimited" or "SOFT:HARD". On the live host the write
-            is followed by systemctl daemon-reload when systemd runs, on undo too; under --root the
-            reload is left to the host (the plan says so). Restart the service for it to take effect.
+            UNIT.service; it holds only what systemd allows in unit names (letters, digits, :-_.\\@).
+            value is an int, a size, "unlimited" or "SOFT:HARD". On the live host the write is followed by
+            systemctl daemon-reload when systemd runs, on undo too; under --root the reload is left to the
+            host (the plan says so). Restart the service for it to take effect.
             """, example: """
             step "node service limits" {
               ulimit.unit("node", "nofile", 131072)
@@ -124,7 +126,8 @@ public enum UlimitNamespace {
         if limits.count == 2, limits[0] > limits[1] {
             throw MendError("ulimit.persist: the soft limit (\(limits[0].text)) is above the hard limit (\(limits[1].text))")
         }
-        let domain = try args.optionalString(3, expected: "a string such as \"*\" or \"node\"").map(limitsDomain) ?? "*"
+        let domain = try args.optionalName(3, .noControlCharacters, expected: "a string such as \"*\" or \"node\"")
+            .map(limitsDomain) ?? "*"
         let path = managedLimitsFile
         let before = try fileState(file, path, args)
         let text = try fileText(before, path, "ulimit.persist")
@@ -137,7 +140,7 @@ public enum UlimitNamespace {
     }
 
     static func unit(_ args: inout Arguments) throws -> Value {
-        let unit = try unitName(try args.string(0))
+        let unit = try unitName(try args.name(0, .noControlCharacters))
         let kind = try UlimitKind.named(try args.string(1), in: "ulimit.unit")
         let value = try systemdValue(try args.value(2), kind)
         let path = "/etc/systemd/system/\(unit).d/\(dropInName)"
@@ -201,21 +204,26 @@ public enum UlimitNamespace {
         return (String(n / 1024), limit)
     }
 
-    /// A pam_limits domain: a user, @group, %group, * or a uid/gid range, as one word.
+    /// A pam_limits domain: a user, @group, %group, * or a uid/gid range, as one word (pam_limits
+    /// splits a line at white space and ends it at `#`; control characters are refused before).
     private static func limitsDomain(_ domain: String) throws -> String {
-        guard !domain.isEmpty, !domain.contains(where: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "#" }) else {
+        guard !domain.isEmpty, !domain.contains(where: { $0 == " " || $0 == "#" }) else {
             throw MendError("ulimit.persist: the domain must be one word such as \"*\", \"node\" or \"@node\", got \(Value.string(domain).literal)")
         }
         return domain
     }
 
-    /// A unit's full name: `node` → `node.service`; no slashes or white space.
+    /// A unit's full name: `node` → `node.service`. Only the characters systemd allows in unit names
+    /// (ASCII letters, digits and `:-_.\@`): it would pass over a drop-in directory named otherwise.
     private static func unitName(_ name: String) throws -> String {
-        guard !name.isEmpty, !name.hasPrefix("."),
-              !name.contains(where: { $0 == "/" || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\0" }) else {
+        guard !name.isEmpty, !name.hasPrefix("."), name.unicodeScalars.allSatisfy(isUnitNameCharacter) else {
             throw MendError("ulimit.unit: \(Value.quote(name)) is not a unit name such as \"node.service\"")
         }
         return name.contains(".") ? name : name + ".service"
+    }
+
+    private static func isUnitNameCharacter(_ c: Unicode.Scalar) -> Bool {
+        (c.isASCII && c.properties.isAlphabetic) || ("0"..."9").contains(c) || ":-_.\\@".unicodeScalars.contains(c)
     }
 
     /// A value as systemd's Limit… settings take it: `65536`, `infinity`, `1024:65536`.

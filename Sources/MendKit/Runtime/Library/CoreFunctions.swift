@@ -311,7 +311,12 @@ public enum CoreLibrary {
             Builtin(name: "env", params: [Param("name"), .optional("default")], doc: """
                 The value of an environment variable of the mend process, or the default (nil) when unset.
                 """, example: #"env("HOME", "/root")  # "/root" when HOME is unset"#) { args in
-                guard let value = args.context.effects.host.environmentValue(try args.string(0)) else {
+                let name = try args.name(0)
+                // getenv matches a name up to "=": `A=B` would read the rest of A's value.
+                guard !name.contains("=") else {
+                    throw MendError("env: 'name' must be a variable name without \"=\", got \(Value.quote(name))")
+                }
+                guard let value = args.context.effects.host.environmentValue(name) else {
                     return args.optional(1) ?? .null
                 }
                 return .string(value)
