@@ -13,11 +13,16 @@ public final class Redactor {
         guard params.count > seen else { return }
         for p in params[seen...] where p.secret {
             let text = p.value.display
-            // Also as a string literal shows it (assert operands, printed lists): `pa\"ss` for `pa"ss`.
+            // Also as a string literal shows it (assert operands, printed lists): `pa\"ss` for `pa"ss`;
+            // and as a command's text quotes it for a shell: `pa'\''ss` for `pa'ss`.
             let escaped = String(Value.quote(text).dropFirst().dropLast())
-            for form in [text, escaped] where !form.isEmpty && !secrets.contains(form) { secrets.append(form) }
+            add([text, escaped, text.replacing("'", with: "'\\''")])
         }
         seen = params.count
+    }
+
+    private func add(_ forms: [String]) {
+        for form in forms where !form.isEmpty && !secrets.contains(form) { secrets.append(form) }
         // Longer first, so a secret that contains another is masked whole.
         secrets.sort { $0.count > $1.count }
     }

@@ -916,6 +916,12 @@ private func registryWithFragile() -> Registry {
         }
     }
 
+    @Test func redactorMasksASecretQuotedForAShell() {
+        let redactor = Redactor()
+        redactor.update(from: [ResolvedParam(name: "token", value: .string("it's"), secret: true)])
+        #expect(redactor.redact(#"run echo 'it'\''s': ran"#) == "run echo '••••': ran")
+    }
+
     @Test func redactorMasksLongerSecretsFirst() {
         let redactor = Redactor()
         #expect(redactor.isEmpty)
