@@ -376,12 +376,13 @@ public final class Engine: StepRunner, Effects {
         guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(change.resource.kind) \(change.target): host changes happen inside a step")
         }
-        let shown = ChangeReport(
-            kind: resource.kind, target: redactor.redact(change.target),
-            before: redactor.redact(resource.reportValue(change.before)),
-            after: redactor.redact(resource.reportValue(change.after)), note: change.note.map(redactor.redact),
-            diff: resource.showsDiff ? diff(resource.reportValue(change.before), resource.reportValue(change.after), change.target) : nil,
-            undoable: true, compensation: inRollbackBlock)
+        let target = redactor.redact(change.target)
+        let before = redactor.redact(resource.reportValue(change.before)), after = redactor.redact(resource.reportValue(change.after))
+        // Masked before the diff is made: a diff shows a secret of several lines one line at a time.
+        let shown = ChangeReport(kind: resource.kind, target: target, before: before, after: after,
+                                 note: change.note.map(redactor.redact),
+                                 diff: resource.showsDiff ? diff(before, after, target) : nil,
+                                 undoable: true, compensation: inRollbackBlock)
         order += 1
         if isPlanning {
             overlay[Engine.key(resource, change.target)] = change.after
@@ -540,8 +541,8 @@ public final class Engine: StepRunner, Effects {
         resource.kind + "\u{0}" + target
     }
 
-    /// A unified diff of two report values: texts, or null for a missing file; nil when either
-    /// side is neither (a digest, an unknown content).
+    /// A unified diff of two report values, already masked: texts, or null for a missing file;
+    /// nil when either side is neither (a digest, an unknown content).
     private func diff(_ before: JSON, _ after: JSON, _ path: String) -> String? {
         func text(_ v: JSON) -> String?? {
             switch v {
@@ -551,7 +552,7 @@ public final class Engine: StepRunner, Effects {
             }
         }
         guard let a = text(before), let b = text(after) else { return nil }
-        return redactor.redact(Diff.unified(a, b, path: path))
+        return Diff.unified(a, b, path: path)
     }
 
     private func redacted(_ check: CheckResult) -> CheckResult {

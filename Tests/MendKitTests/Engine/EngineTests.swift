@@ -916,6 +916,21 @@ private func registryWithFragile() -> Registry {
         }
     }
 
+    @Test func aSecretOfSeveralLinesIsMaskedWholeInADiff() throws {
+        try withScratch { root in
+            try root.write("/etc/key.pem", "old key\n")
+            let h = EngineHarness(root: root)
+            h.parameters = ["key": "-----BEGIN-----\nMIIBsecretbody\n-----END-----"]
+            let report = try h.run("""
+                secret param key = ""
+                step "write" { file.write("/etc/key.pem", key + "\\n") }
+                """, plan: true)
+            // Masked after the diff split it, each of its lines would show.
+            let change = try #require(report.steps.first?.changes.first)
+            #expect(change.diff == "--- a/etc/key.pem\n+++ b/etc/key.pem\n@@ -1 +1 @@\n-old key\n+••••\n")
+        }
+    }
+
     @Test func redactorMasksASecretQuotedForAShell() {
         let redactor = Redactor()
         redactor.update(from: [ResolvedParam(name: "token", value: .string("it's"), secret: true)])
