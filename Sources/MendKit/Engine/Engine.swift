@@ -92,7 +92,7 @@ public final class Engine: StepRunner, Effects {
     /// A step while the run lasts: its report and what rollback needs.
     final class StepEntry {
         let report: StepReport
-        /// The name unmasked, for the journal.
+        /// The name unmasked, for the journal (which keeps the masked one too, for output).
         let name: String
         let rollback: Value?
         let span: Span
@@ -139,9 +139,11 @@ public final class Engine: StepRunner, Effects {
         if isPlanning { return }
         try startJournal()
         guard let journal else { return }
+        // `mend rollback` and `mend runs` show the masked name and title: they have no params to mask with.
         try journal.append(.object([
             ("type", .string("step")), ("index", .int(entry.report.index)), ("name", .string(entry.name)),
-            ("has_rollback", .bool(entry.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
+            ("shown", .string(entry.report.name)), ("has_rollback", .bool(entry.rollback != nil)),
+            ("runbook", interpreter.title.map { .string(redactor.redact($0)) } ?? .null),
         ]))
     }
 
@@ -396,6 +398,8 @@ public final class Engine: StepRunner, Effects {
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
             ("kind", .string(resource.kind)), ("target", .string(change.target)), ("before", change.before),
             ("after", change.after), ("undoable", .bool(true)), ("compensation", .bool(inRollbackBlock)),
+            // The target as output shows it, for `mend rollback`: it has no params to mask with.
+            ("shown", .string(target)),
         ]))
         // Recorded before it is made: a change that fails half-way is undone too.
         entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before,
@@ -427,7 +431,7 @@ public final class Engine: StepRunner, Effects {
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
             ("kind", .string("run")), ("target", .string(text)), ("before", .null), ("after", .null),
-            ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)),
+            ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)), ("shown", .string(shown.target)),
         ]))
         entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, after: .null,
                                          sequence: sequence, order: order))

@@ -1,5 +1,7 @@
 /// Masks the values of `secret param`s in everything a run shows: plans, logs, reports and
-/// error messages. (Journals keep them: undo may need them, and journals are root-only.)
+/// error messages. (Journals keep them: undo may need them, and journals are root-only. Beside
+/// each target and step name a journal keeps its masked form, which is what `mend rollback` and
+/// `mend runs` show.)
 public final class Redactor {
     /// What a secret looks like in output.
     public static let mask = "••••"
@@ -19,6 +21,25 @@ public final class Redactor {
             add([text, escaped, text.replacing("'", with: "'\\''")])
         }
         seen = params.count
+    }
+
+    /// Learns the secrets that `shown`, the masked form of `real`, masks: `mend rollback` has no
+    /// params, only the journal's pairs of a target (or step name) and its masked form, and masks
+    /// what else it shows with them (an error naming the target's directory). Two secrets side by
+    /// side are learned as one; a secret that holds the text after it may be learned in parts.
+    func learn(from real: String, shown: String) {
+        let pieces = shown.split(separator: Redactor.mask, omittingEmptySubsequences: false)
+        guard pieces.count > 1, let first = pieces.first, let last = pieces.last, real.hasPrefix(first) else { return }
+        var rest = real.dropFirst(first.count)
+        guard rest.hasSuffix(last) else { return }
+        rest = rest.dropLast(last.count)
+        var found: [String] = []
+        for piece in pieces.dropFirst().dropLast() where !piece.isEmpty {
+            guard let next = rest.firstRange(of: piece) else { return }
+            found.append(String(rest[..<next.lowerBound]))
+            rest = rest[next.upperBound...]
+        }
+        add(found + [String(rest)])
     }
 
     private func add(_ forms: [String]) {

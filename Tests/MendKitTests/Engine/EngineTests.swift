@@ -937,6 +937,17 @@ private func registryWithFragile() -> Registry {
         #expect(redactor.redact(#"run echo 'it'\''s': ran"#) == "run echo '••••': ran")
     }
 
+    @Test func redactorLearnsTheSecretsAMaskedFormStandsFor() {
+        let redactor = Redactor()
+        redactor.learn(from: "/etc/d-alpha/x-beta.conf", shown: "/etc/d-••••/x-••••.conf")
+        #expect(redactor.redact("cannot create /etc/d-alpha: File exists; beta") == "cannot create /etc/d-••••: File exists; ••••")
+        // Side by side, two secrets are one to learn; a form that does not fit its text teaches nothing.
+        let joined = Redactor()
+        joined.learn(from: "/srv/onetwo", shown: "/srv/••••••••")
+        joined.learn(from: "/srv/x", shown: "/opt/••••")
+        #expect(joined.redact("/srv/onetwo /opt/x one") == "/srv/•••• /opt/x one")
+    }
+
     @Test func redactorMasksLongerSecretsFirst() {
         let redactor = Redactor()
         #expect(redactor.isEmpty)
