@@ -250,4 +250,20 @@ struct SecretMaskingTests {
         checker.check("\(label), then mend runs", try fixture.mend(["runs"] + fixture.state), status: 0)
         #expect(checker.count == 3)
     }
+
+    @Test func aSecretNotOfItsParamsTypeIsNotEchoedInTheUsageError() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("pin.mend", "secret param pin = 0\nstep \"s\" { }\n")
+        let paramFile = fixture.path + "/params"
+        try writeFile(paramFile, "pin = Pl4inT0kenZ\n")
+        let sources: [([String], [String: String])] = [([], ["MEND_PARAM_PIN": "Pl4inT0kenZ"]), (["--param-file", paramFile], [:])]
+        for (arguments, environment) in sources {
+            for command in ["run", "plan"] {
+                let r = try fixture.mend([command, file] + arguments + fixture.rootAndState, environment: environment)
+                #expect(r.status == 64)
+                #expect(r.stderr.contains("expected an int (the value of a secret param is not shown)"), "\(r.stderr)")
+                #expect(!(r.stdout + r.stderr).contains("Pl4inT0kenZ"), "\(r.stderr)")
+            }
+        }
+    }
 }
