@@ -251,6 +251,25 @@ struct SecretMaskingTests {
         #expect(checker.count == 3)
     }
 
+    @Test(arguments: secrets)
+    func evalMasksTheSecretParamsOfItsSnippet(secret: Secret) throws {
+        let environment = ["MEND_PARAM_TOKEN": secret.value]
+        let declare = "secret param token = \"\"\n"
+        let shown = try MendBinary.run(["eval", declare + """
+            print("printing ${token}")
+            log("logging ${token}")
+            check token == "", "check about ${token}"
+            [{name: token, n: 1}, {name: "other", n: 22}]
+            """], environment: environment)
+        let failed = try MendBinary.run(["eval", declare + #"fail("failing with ${token}")"#], environment: environment)
+        for (r, shows) in [(shown, ["printing ••••", "logging ••••", "check about ••••", "••••    1"]), (failed, ["failing with ••••"])] {
+            let all = r.stdout + r.stderr
+            #expect(r.status == 1, "\(all)")
+            for piece in secret.pieces { #expect(!all.contains(piece), "\(secret.label): shows \(piece):\n\(all)") }
+            for text in shows { #expect(all.contains(text), "\(all)") }
+        }
+    }
+
     @Test func aSecretNotOfItsParamsTypeIsNotEchoedInTheUsageError() throws {
         let fixture = try EngineFixture()
         let file = try fixture.runbook("pin.mend", "secret param pin = 0\nstep \"s\" { }\n")
