@@ -100,7 +100,7 @@ public final class Engine: StepRunner, Effects {
     /// A step while the run lasts: its report and what rollback needs.
     final class StepEntry {
         let report: StepReport
-        /// The name unmasked, for the journal.
+        /// The name unmasked, for the journal (which keeps the masked one too, for output).
         let name: String
         let rollback: Value?
         let span: Span
@@ -150,10 +150,12 @@ public final class Engine: StepRunner, Effects {
     func journalSteps() throws {
         try startJournal()
         guard let journal else { return }
+        // `mend rollback` and `mend runs` show the masked name and title: they have no params to mask with.
         for step in steps where step.bodyStarted && !step.journalled {
             try journal.append(.object([
                 ("type", .string("step")), ("index", .int(step.report.index)), ("name", .string(step.name)),
-                ("has_rollback", .bool(step.rollback != nil)), ("runbook", interpreter.title.map(JSON.string) ?? .null),
+                ("shown", .string(step.report.name)), ("has_rollback", .bool(step.rollback != nil)),
+                ("runbook", interpreter.title.map { .string(redactor.redact($0)) } ?? .null),
             ]))
             step.journalled = true
         }
@@ -440,13 +442,14 @@ public final class Engine: StepRunner, Effects {
         }
         // One diff per file per step: from the step's first before-state of the file to this after.
         let earlier = entry.changes.filter { $0.resource?.kind == resource.kind && $0.target == change.target }
-        let diffBefore = earlier.first?.before ?? change.before
-        let shown = ChangeReport(
-            kind: resource.kind, target: redactor.redact(change.target),
-            before: redactor.redact(resource.reportValue(change.before)),
-            after: redactor.redact(resource.reportValue(change.after)), note: change.note.map(redactor.redact),
-            diff: resource.showsDiff ? diff(resource.reportValue(diffBefore), resource.reportValue(change.after), change.target) : nil,
-            undoable: true, compensation: inRollbackBlock)
+        let target = redactor.redact(change.target)
+        let before = redactor.redact(resource.reportValue(change.before)), after = redactor.redact(resource.reportValue(change.after))
+        let diffBefore = earlier.first.map { redactor.redact(resource.reportValue($0.before)) } ?? before
+        // Masked before the diff is made: a diff shows a secret of several lines one line at a time.
+        let shown = ChangeReport(kind: resource.kind, target: target, before: before, after: after,
+                                 note: change.note.map(redactor.redact),
+                                 diff: resource.showsDiff ? diff(diffBefore, after, target) : nil,
+                                 undoable: true, compensation: inRollbackBlock)
         for e in earlier { e.report.diff = nil }
         order += 1
         if isPlanning {
@@ -462,6 +465,8 @@ public final class Engine: StepRunner, Effects {
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
             ("kind", .string(resource.kind)), ("target", .string(change.target)), ("before", change.before),
             ("after", change.after), ("undoable", .bool(true)), ("compensation", .bool(inRollbackBlock)),
+            // The target as output shows it, for `mend rollback`: it has no params to mask with.
+            ("shown", .string(target)),
         ]))
         // Recorded before it is made: a change that fails half-way is undone too.
         entry.changes.append(ChangeEntry(report: shown, resource: resource, target: change.target, before: change.before,
@@ -494,7 +499,7 @@ public final class Engine: StepRunner, Effects {
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
             ("kind", .string("run")), ("target", .string(text)), ("before", .null), ("after", .null),
-            ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)),
+            ("undoable", .bool(false)), ("compensation", .bool(inRollbackBlock)), ("shown", .string(shown.target)),
         ]))
         entry.changes.append(ChangeEntry(report: shown, resource: nil, target: text, before: .null, after: .null,
                                          sequence: sequence, order: order))
@@ -609,8 +614,8 @@ public final class Engine: StepRunner, Effects {
         resource.kind + "\u{0}" + target
     }
 
-    /// A unified diff of two report values: texts, or null for a missing file; nil when either
-    /// side is neither (a digest, an unknown content).
+    /// A unified diff of two report values, already masked: texts, or null for a missing file;
+    /// nil when either side is neither (a digest, an unknown content).
     private func diff(_ before: JSON, _ after: JSON, _ path: String) -> String? {
         func text(_ v: JSON) -> String?? {
             switch v {
@@ -620,7 +625,7 @@ public final class Engine: StepRunner, Effects {
             }
         }
         guard let a = text(before), let b = text(after) else { return nil }
-        return redactor.redact(Diff.unified(a, b, path: path))
+        return Diff.unified(a, b, path: path)
     }
 
     private func redacted(_ check: CheckResult) -> CheckResult {

@@ -29,6 +29,8 @@ struct JournalledRun {
         let step: Int
         let kind: String
         let target: String
+        /// The target as output shows it, secrets masked (the target itself in journals older than that).
+        let shown: String
         let before: JSON
         let after: JSON
         let undoable: Bool
@@ -41,8 +43,10 @@ struct JournalledRun {
     var changes: [ChangeRecord] = []
     /// Temporary files a write was about to create: one may be left if the process died in it.
     var temporaryFiles: [String] = []
-    /// Step index → (name, has a rollback block).
+    /// Step index → (name as output shows it, has a rollback block).
     var steps: [Int: (name: String, hasRollback: Bool)] = [:]
+    /// Masks what output shows of the run with the secrets its masked names and targets stand for.
+    let redactor = Redactor()
 
     init(records: [JSON]) {
         self.records = records
@@ -51,13 +55,17 @@ struct JournalledRun {
             switch record["type"]?.string {
             case "step":
                 if let index = record["index"]?.int {
-                    steps[index] = (record["name"]?.string ?? "", record["has_rollback"]?.bool ?? false)
+                    let name = record["name"]?.string ?? "", shown = record["shown"]?.string ?? name
+                    redactor.learn(from: name, shown: shown)
+                    steps[index] = (shown, record["has_rollback"]?.bool ?? false)
                 }
             case "change":
                 guard let seq = record["seq"]?.int, let kind = record["kind"]?.string, let target = record["target"]?.string else { continue }
                 bySequence[seq] = changes.count
+                let shown = record["shown"]?.string ?? target
+                redactor.learn(from: target, shown: shown)
                 changes.append(ChangeRecord(
-                    sequence: seq, step: record["step"]?.int ?? 0, kind: kind, target: target,
+                    sequence: seq, step: record["step"]?.int ?? 0, kind: kind, target: target, shown: shown,
                     before: record["before"] ?? .null, after: record["after"] ?? .null,
                     undoable: record["undoable"]?.bool ?? true, compensation: record["compensation"]?.bool ?? false))
             case "applied":
@@ -167,7 +175,7 @@ public enum RunHistory {
         return id
     }
 
-    /// What `mend rollback` did.
+    /// What `mend rollback` did, as output shows it (secrets masked).
     public struct RollbackOutcome: Sendable {
         public var undone: [String] = []
         /// Changes already back in their before-state.
@@ -206,11 +214,11 @@ public enum RunHistory {
         let journal = try Journal.reopen(at: path)
         let host = Host(root: root, temporaryFiles: JournalTemporaryFiles(journal))
         for temporary in run.temporaryFiles where removeTemporaryFile(temporary) {
-            outcome.removedTemporaryFiles.append(temporary)
+            outcome.removedTemporaryFiles.append(run.redactor.redact(temporary))
         }
         var stepsWithCommands = Set<Int>()
         for change in run.changes.reversed() where !change.compensation && !change.undone {
-            let label = "\(change.kind) \(change.target)"
+            let label = "\(change.kind) \(change.shown)"
             guard change.undoable else {
                 stepsWithCommands.insert(change.step)
                 outcome.notUndone.append((label, "a command cannot be undone"))
@@ -233,7 +241,7 @@ public enum RunHistory {
                 }
                 try journal.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
             } catch {
-                outcome.notUndone.append((label, message(of: error)))
+                outcome.notUndone.append((label, run.redactor.redact(message(of: error))))
             }
         }
         for (index, step) in run.steps.sorted(by: { $0.key > $1.key }) where step.hasRollback {

@@ -1,5 +1,7 @@
 /// Masks the values of `secret param`s in everything a run shows: plans, logs, reports and
-/// error messages. (Journals keep them: undo may need them, and journals are root-only.)
+/// error messages. (Journals keep them: undo may need them, and journals are root-only. Beside
+/// each target and step name a journal keeps its masked form, which is what `mend rollback` and
+/// `mend runs` show.)
 public final class Redactor {
     /// What a secret looks like in output.
     public static let mask = "••••"
@@ -13,11 +15,35 @@ public final class Redactor {
         guard params.count > seen else { return }
         for p in params[seen...] where p.secret {
             let text = p.value.display
-            // Also as a string literal shows it (assert operands, printed lists): `pa\"ss` for `pa"ss`.
+            // Also as a string literal shows it (assert operands, printed lists): `pa\"ss` for `pa"ss`;
+            // and as a command's text quotes it for a shell: `pa'\''ss` for `pa'ss`.
             let escaped = String(Value.quote(text).dropFirst().dropLast())
-            for form in [text, escaped] where !form.isEmpty && !secrets.contains(form) { secrets.append(form) }
+            add([text, escaped, text.replacing("'", with: "'\\''")])
         }
         seen = params.count
+    }
+
+    /// Learns the secrets that `shown`, the masked form of `real`, masks: `mend rollback` has no
+    /// params, only the journal's pairs of a target (or step name) and its masked form, and masks
+    /// what else it shows with them (an error naming the target's directory). Two secrets side by
+    /// side are learned as one; a secret that holds the text after it may be learned in parts.
+    func learn(from real: String, shown: String) {
+        let pieces = shown.split(separator: Redactor.mask, omittingEmptySubsequences: false)
+        guard pieces.count > 1, let first = pieces.first, let last = pieces.last, real.hasPrefix(first) else { return }
+        var rest = real.dropFirst(first.count)
+        guard rest.hasSuffix(last) else { return }
+        rest = rest.dropLast(last.count)
+        var found: [String] = []
+        for piece in pieces.dropFirst().dropLast() where !piece.isEmpty {
+            guard let next = rest.firstRange(of: piece) else { return }
+            found.append(String(rest[..<next.lowerBound]))
+            rest = rest[next.upperBound...]
+        }
+        add(found + [String(rest)])
+    }
+
+    private func add(_ forms: [String]) {
+        for form in forms where !form.isEmpty && !secrets.contains(form) { secrets.append(form) }
         // Longer first, so a secret that contains another is masked whole.
         secrets.sort { $0.count > $1.count }
     }

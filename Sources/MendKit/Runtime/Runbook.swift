@@ -69,9 +69,10 @@ extension Interpreter {
     func paramValue(_ info: ParamInfo, default value: Value) throws -> Value {
         var result = value
         if let text = parameters[info.name] {
-            result = try ParamParser.parse(text, like: value, name: info.name)
+            result = try ParamParser.parse(text, like: value, name: info.name, secret: info.secret)
         } else if let text = environmentParameter(info.name) {
-            result = try ParamParser.parse(text, like: value, name: info.name, origin: environmentName(info.name))
+            result = try ParamParser.parse(text, like: value, name: info.name, origin: environmentName(info.name),
+                                           secret: info.secret)
         }
         resolvedParams.append(ResolvedParam(name: info.name, value: result, secret: info.secret))
         return result
@@ -94,7 +95,7 @@ extension Interpreter {
             case .duration(let d): example = .duration(d)
             case .size(let s): example = .size(s)
             }
-            _ = try ParamParser.parse(text, like: example, name: info.name, origin: origin)
+            _ = try ParamParser.parse(text, like: example, name: info.name, origin: origin, secret: info.secret)
         }
     }
 
@@ -116,11 +117,13 @@ extension Interpreter {
 
 /// Parses `--param` text as the type of the param's default.
 public enum ParamParser {
-    /// `origin` names where the text came from in errors (`--param n`, `MEND_PARAM_N`).
-    public static func parse(_ text: String, like example: Value, name: String, origin: String? = nil) throws -> Value {
+    /// `origin` names where the text came from in errors (`--param n`, `MEND_PARAM_N`); an error
+    /// about a `secret` param's text does not show it.
+    public static func parse(_ text: String, like example: Value, name: String, origin: String? = nil,
+                             secret: Bool = false) throws -> Value {
         let source = origin ?? "--param \(name)"
         func bad(_ what: String) -> UsageError {
-            UsageError("\(source): expected \(what), got \"\(text)\"")
+            UsageError("\(source): expected \(what)" + (secret ? " (the value of a secret param is not shown)" : ", got \"\(text)\""))
         }
         let trimmed = text.trimmingCharacters()
         switch example {
@@ -148,7 +151,7 @@ public enum ParamParser {
         case .list(let l):
             let element = l.items.first ?? .string("")
             let parts = trimmed.isEmpty ? [] : trimmed.split(separator: ",", omittingEmptySubsequences: false)
-            return .list(ListRef(try parts.map { try parse(String($0), like: element, name: name, origin: source) }))
+            return .list(ListRef(try parts.map { try parse(String($0), like: element, name: name, origin: source, secret: secret) }))
         case .string, .null:
             return .string(text)
         default:

@@ -29,8 +29,22 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try runCommand {
             let interpreter = Interpreter()
-            let value = try interpreter.evaluate(sources[0])
-            if case .null = value {} else { Console.output(value.pretty(width: terminalWidth())) }
+            // A snippet may declare a `secret param`: what it shows is masked as a run masks it.
+            let redactor = Redactor()
+            interpreter.output = RedactingOutput(interpreter.output, redactor: redactor, interpreter: interpreter)
+            let value: Value
+            do {
+                value = try interpreter.evaluate(sources[0])
+            } catch {
+                guard let report = failureReport(error) else { throw error }
+                redactor.update(from: interpreter.resolvedParams)
+                throw CommandFailure(report.code, redactor.redact(report.message))
+            }
+            if case .null = value {} else {
+                redactor.update(from: interpreter.resolvedParams)
+                // Masked before the layout, so table columns line up with what is shown.
+                Console.output(redactor.redact(redactor.redact(value).pretty(width: terminalWidth())))
+            }
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }
     }

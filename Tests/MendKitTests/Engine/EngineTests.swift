@@ -916,6 +916,38 @@ private func registryWithFragile() -> Registry {
         }
     }
 
+    @Test func aSecretOfSeveralLinesIsMaskedWholeInADiff() throws {
+        try withScratch { root in
+            try root.write("/etc/key.pem", "old key\n")
+            let h = EngineHarness(root: root)
+            h.parameters = ["key": "-----BEGIN-----\nMIIBsecretbody\n-----END-----"]
+            let report = try h.run("""
+                secret param key = ""
+                step "write" { file.write("/etc/key.pem", key + "\\n") }
+                """, plan: true)
+            // Masked after the diff split it, each of its lines would show.
+            let change = try #require(report.steps.first?.changes.first)
+            #expect(change.diff == "--- a/etc/key.pem\n+++ b/etc/key.pem\n@@ -1 +1 @@\n-old key\n+••••\n")
+        }
+    }
+
+    @Test func redactorMasksASecretQuotedForAShell() {
+        let redactor = Redactor()
+        redactor.update(from: [ResolvedParam(name: "token", value: .string("it's"), secret: true)])
+        #expect(redactor.redact(#"run echo 'it'\''s': ran"#) == "run echo '••••': ran")
+    }
+
+    @Test func redactorLearnsTheSecretsAMaskedFormStandsFor() {
+        let redactor = Redactor()
+        redactor.learn(from: "/etc/d-alpha/x-beta.conf", shown: "/etc/d-••••/x-••••.conf")
+        #expect(redactor.redact("cannot create /etc/d-alpha: File exists; beta") == "cannot create /etc/d-••••: File exists; ••••")
+        // Side by side, two secrets are one to learn; a form that does not fit its text teaches nothing.
+        let joined = Redactor()
+        joined.learn(from: "/srv/onetwo", shown: "/srv/••••••••")
+        joined.learn(from: "/srv/x", shown: "/opt/••••")
+        #expect(joined.redact("/srv/onetwo /opt/x one") == "/srv/•••• /opt/x one")
+    }
+
     @Test func redactorMasksLongerSecretsFirst() {
         let redactor = Redactor()
         #expect(redactor.isEmpty)

@@ -317,6 +317,44 @@ private func place(_ text: String, at target: String, on host: MendKit.Host) thr
         }
     }
 
+    @Test func aRunJournalsRealValuesForUndoAndMaskedOnesForOutput() throws {
+        try withScratch { root in
+            let state = StateDirectory(path: root.at("/state"))
+            let h = EngineHarness(root: root)
+            h.options.stateDirectory = state
+            h.parameters = ["token": "s3cr3t"]
+            h.options.rollsBack = false
+            let report = try h.run("""
+                runbook "journalled s3cr3t"
+                secret param token = ""
+                step "write ${token}" {
+                  file.write("/d-${token}/f", token)
+                  run("true", token)
+                } rollback { }
+                step "stop" { fail("stop") }
+                """)
+            #expect(report.status == .failed)
+            let records = try Journal.records(at: state.journalPath(try #require(report.runId)))
+            let step = try #require(records.first { $0["type"] == .string("step") })
+            #expect(step["name"] == .string("write s3cr3t") && step["shown"] == .string("write ••••"))
+            #expect(step["runbook"] == .string("journalled ••••"))
+            let changes = records.filter { $0["type"] == .string("change") }
+            #expect(changes.map { $0["target"] } == [.string("/d-s3cr3t/f"), .string("true s3cr3t")])
+            #expect(changes.map { $0["shown"] } == [.string("/d-••••/f"), .string("true ••••")])
+            #expect(changes.first?["after"]?["text"] == .string("s3cr3t"), "undo needs the real states")
+
+            // What `mend rollback` shows: the masked forms, and errors masked with what they stand for.
+            try FileManager.default.removeItem(atPath: root.at("/d-s3cr3t/f"))
+            try FileManager.default.createDirectory(atPath: root.at("/d-s3cr3t/f"), withIntermediateDirectories: false)
+            let outcome = try RunHistory.rollBack(try #require(report.runId), in: state, registry: .standard(), force: false)
+            #expect(outcome.notUndone.map(\.target) == ["run true ••••", "file /d-••••/f"])
+            let reason = try #require(outcome.notUndone.last?.reason)
+            #expect(reason.contains("/d-••••/f") && !reason.contains("s3cr3t"), "\(reason)")
+            #expect(outcome.skippedBlocks == ["1. write •••• (it ran commands)"])
+            #expect(RunHistory.runs(in: state).first?.runbook == "journalled ••••")
+        }
+    }
+
     @Test func aPlanKeepsNoJournal() throws {
         try withScratch { root in
             let h = EngineHarness(root: root)
