@@ -366,6 +366,22 @@ struct TrustUnderFaultsTests {
         #expect(undone.upperBound <= compensating.lowerBound && compensating.upperBound <= undoneFirst.lowerBound, "stdout: \(out)")
     }
 
+    @Test func aFileChangedTwiceInAStepShowsOneDiff() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("twice.mend", """
+            step "twice" {
+              file.write("/etc/a.conf", "A2\\n")
+              file.write("/etc/a.conf", "A3\\n")
+            }
+
+            """)
+        let r = try fixture.mend(["plan", file] + fixture.rootAndState)
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stdout.components(separatedBy: "--- a/etc/a.conf").count == 2, "one diff: \(r.stdout)")
+        #expect(r.stdout.contains("      -A1\n      +A3\n"), "from before the step to after it: \(r.stdout)")
+        #expect(!r.stdout.contains("+A2"), "\(r.stdout)")
+    }
+
     @Test func aRunWithoutStepsThatFailsSaysNothingOfRollingBack() throws {
         let fixture = try EngineFixture()
         let file = try fixture.runbook("nosteps.mend", "assert 1 == 2, \"no\"\n")
