@@ -45,47 +45,43 @@ struct FaultInjectionTests {
 
         """
 
-    /// Kills a run at 30 points spread over its length, then `mend rollback last`: the tree and
-    /// the sysctls are back exactly, and no temporary file is left.
+    /// Kills a run at 30 random points spread over its length, then `mend rollback last`: the tree
+    /// and the sysctls are back exactly, and no temporary file is left. A point is a call through
+    /// which mend changes something (a write, a flush, a rename, a mkdir…), so every kill lands
+    /// inside the run however loaded the machine is.
     @Test func aRunKilledAtThirtyRandomPointsIsRolledBackExactly() throws {
         let dir = try TemporaryDirectory()
         try writeFile(dir.path + "/twenty.mend", Self.twentyChanges)
+        let shim = try killAtCall(in: dir.path)
         let result = try NetworkNamespace.run(Self.snapshot + """
-            D=\(shellQuote(dir.path))
-            fixture "$D/tree"; before=$(snapshot "$D/tree")
-            # A whole run first, to learn how long one takes (in microseconds).
-            start=$(date +%s%N)
-            "$MEND" run "$D/twenty.mend" --param base="$D/tree" --state-dir "$D/state0" >/dev/null 2>&1 || echo "full-run-failed"
-            end=$(date +%s%N)
+            D=\(shellQuote(dir.path)); SHIM=\(shellQuote(shim))
+            fixture "$D/tree"; before=$(snapshot "$D/tree"); echo "$before" > "$D/before"
+            # A whole run first, to count its calls.
+            LD_PRELOAD="$SHIM" MEND_CALLS_FILE="$D/calls" "$MEND" run "$D/twenty.mend" --param base="$D/tree" --state-dir "$D/state0" >/dev/null 2>&1 || echo "full-run-failed"
             "$MEND" rollback last --state-dir "$D/state0" >/dev/null 2>&1 || echo "full-rollback-failed"
             [ "$(snapshot "$D/tree")" = "$before" ] || echo "full-rollback-differs"
-            span=$(( (end - start) / 1000 ))
-            echo "span=$span"
-            restored=0; midway=0
+            calls=$(cat "$D/calls"); echo "calls=$calls"
+            restored=0; killed=0
             for k in $(seq 1 30); do
               fixture "$D/tree"; rm -rf "$D/state"
               jitter=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
-              delay=$(( span * k / 31 + jitter % 1000 ))
-              "$MEND" run "$D/twenty.mend" --param base="$D/tree" --state-dir "$D/state" >/dev/null 2>&1 &
-              pid=$!
-              sleep "$(awk "BEGIN{printf \\"%.6f\\", $delay/1000000}")"
-              kill -9 "$pid" 2>/dev/null
-              wait "$pid" 2>/dev/null
-              journals=$(ls "$D/state/runs" 2>/dev/null | wc -l)
-              [ "$journals" -gt 0 ] && midway=$((midway + 1))
+              at=$(( calls * (k - 1) / 30 + 1 + jitter % (calls / 30) ))
+              LD_PRELOAD="$SHIM" MEND_KILL_AT=$at "$MEND" run "$D/twenty.mend" --param base="$D/tree" --state-dir "$D/state" >/dev/null 2>&1
+              [ $? = 137 ] && killed=$((killed + 1))
               "$MEND" rollback last --state-dir "$D/state" > "$D/rollback.out" 2>&1
               code=$?
-              if [ "$journals" -gt 0 ] && [ "$code" != 0 ]; then echo "trial $k: rollback exit $code: $(cat "$D/rollback.out")"; fi
-              if [ "$(snapshot "$D/tree")" = "$before" ]; then restored=$((restored + 1)); else echo "trial $k differs after a kill at ${delay}us"; echo "$before" > "$D/before"; snapshot "$D/tree" | diff "$D/before" - | head -5; fi
+              if [ -d "$D/state/runs" ] && [ "$code" != 0 ]; then echo "trial $k (call $at): rollback exit $code: $(cat "$D/rollback.out")"; fi
+              if [ "$(snapshot "$D/tree")" = "$before" ]; then restored=$((restored + 1)); else echo "trial $k differs after a kill at call $at"; snapshot "$D/tree" | diff "$D/before" - | head -5; fi
             done
             echo "restored=$restored"
-            echo "midway=$midway"
+            echo "killed=$killed"
 
             """, in: dir)
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(!result.stdout.contains("failed") && !result.stdout.contains("differs"), "\(result.stdout)")
+        #expect(Int(marker("calls", in: result.stdout) ?? "") ?? 0 >= 60, "a run makes many calls: \(result.stdout)")
+        #expect(marker("killed", in: result.stdout) == "30", "every kill lands inside the run: \(result.stdout)")
         #expect(marker("restored", in: result.stdout) == "30", "\(result.stdout)")
-        #expect(Int(marker("midway", in: result.stdout) ?? "") ?? 0 >= 15, "most kills land inside the run: \(result.stdout)")
     }
 
     /// A run whose last step fails is killed while it rolls back (in a rollback block that waits),
@@ -133,6 +129,21 @@ struct FaultInjectionTests {
         #expect(marker("temporaries", in: result.stdout) == "0", "\(result.stdout)")
     }
 
+    /// Runs `mend ARGS…` in a private mount namespace after the `mount` commands, so the mounts are
+    /// the test's alone and go with it; returns the exit code and output.
+    private func mendInPrivateMounts(_ fixture: EngineFixture, mount: String, _ arguments: [String]) throws
+        -> (code: String, out: String, err: String) {
+        let out = fixture.path + "/mounted.out", err = fixture.path + "/mounted.err", code = fixture.path + "/mounted.code"
+        try writeFile(fixture.path + "/mounted.sh", """
+            \(mount) || exit 90
+            \(([MendBinary.path] + arguments).map(shellQuote).joined(separator: " ")) > \(shellQuote(out)) 2> \(shellQuote(err))
+            echo $? > \(shellQuote(code))
+            """)
+        let status = try system("unshare -m --propagation private sh \(shellQuote(fixture.path + "/mounted.sh"))")
+        guard status == 0 else { throw TestFailure(description: "unshare or mount failed: \(status)") }
+        return (try readFile(code).split(separator: "\n").first.map(String.init) ?? "", try readFile(out), try readFile(err))
+    }
+
     /// Builds the fsync shim beside the test's files.
     private func prepared(_ dir: TemporaryDirectory) throws -> TemporaryDirectory {
         _ = try killInTemporaryFsync(in: dir.path)
@@ -146,22 +157,13 @@ struct FaultInjectionTests {
         let fixture = try EngineFixture()
         let state = fixture.path + "/tiny"
         #expect(mkdir(state, 0o700) == 0)
-        // A private mount namespace, so the tmpfs is the test's alone.
         let big = String(repeating: "x", count: 200_000)
         let file = try fixture.runbook("fill.mend", """
             step "write" { file.write("/etc/a.conf", "\(big)") }
 
             """)
-        let script = """
-            mount -t tmpfs -o size=64k tmpfs \(shellQuote(state)) || exit 90
-            \(shellQuote(MendBinary.path)) run \(shellQuote(file)) --root \(shellQuote(fixture.root)) --state-dir \(shellQuote(state)) > \(shellQuote(fixture.path + "/out")) 2> \(shellQuote(fixture.path + "/err"))
-            echo $? > \(shellQuote(fixture.path + "/code"))
-            """
-        try writeFile(fixture.path + "/full.sh", script)
-        let status = try system("unshare -m --propagation private sh \(shellQuote(fixture.path + "/full.sh"))")
-        #expect(status == 0, "unshare/mount failed: \(status)")
-        let code = try readFile(fixture.path + "/code").split(separator: "\n").first.map(String.init) ?? ""
-        let err = try readFile(fixture.path + "/err"), out = try readFile(fixture.path + "/out")
+        let (code, out, err) = try mendInPrivateMounts(fixture, mount: "mount -t tmpfs -o size=64k tmpfs \(shellQuote(state))",
+                                                       ["run", file, "--root", fixture.root, "--state-dir", state])
         #expect(code == "1", "exit \(code): \(out) \(err)")
         #expect(err.contains("No space left on device"), "the error says why: \(err)")
         #expect(try fixture.text("etc/a.conf") == "A1\n", "the change was not made")
@@ -178,16 +180,8 @@ struct FaultInjectionTests {
 
             """)
         let before = try TreeSnapshot.of(fixture.root)
-        let script = """
-            mount --bind \(shellQuote(fixture.root)) \(shellQuote(fixture.root)) && mount -o remount,bind,ro \(shellQuote(fixture.root)) || exit 90
-            \(shellQuote(MendBinary.path)) run \(shellQuote(file)) --root \(shellQuote(fixture.root)) --state-dir \(shellQuote(fixture.statePath)) > \(shellQuote(fixture.path + "/out")) 2> \(shellQuote(fixture.path + "/err"))
-            echo $? > \(shellQuote(fixture.path + "/code"))
-            """
-        try writeFile(fixture.path + "/ro.sh", script)
-        let status = try system("unshare -m --propagation private sh \(shellQuote(fixture.path + "/ro.sh"))")
-        #expect(status == 0, "unshare/mount failed: \(status)")
-        let code = try readFile(fixture.path + "/code").split(separator: "\n").first.map(String.init) ?? ""
-        let out = try readFile(fixture.path + "/out"), err = try readFile(fixture.path + "/err")
+        let mount = "mount --bind \(shellQuote(fixture.root)) \(shellQuote(fixture.root)) && mount -o remount,bind,ro \(shellQuote(fixture.root))"
+        let (code, out, err) = try mendInPrivateMounts(fixture, mount: mount, ["run", file] + fixture.rootAndState)
         // 77: the host did not allow the change (as for a missing privilege), said in words.
         #expect(code == "77", "exit \(code): \(out) \(err)")
         #expect((out + err).contains("Read-only file system"), "\(out) \(err)")
@@ -206,7 +200,7 @@ struct FaultInjectionTests {
         let runId = try #require(fixture.runIds().last)
         let journalPath = fixture.statePath + "/runs/\(runId).journal"
         let pristine = try readAllBytes(journalPath)
-        var generator = SplitMix(seed: 20261204)
+        var generator = SplitMix64(seed: 20261204)
         var trials = 0
         for trial in 0..<300 {
             var bytes = pristine
@@ -240,18 +234,5 @@ struct FaultInjectionTests {
             trials += 1
         }
         #expect(trials == 300)
-    }
-}
-
-/// A small, seeded random number generator: the same damage on every run of the test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -198,6 +198,22 @@ struct TrustUnderFaultsTests {
         #expect(try fixture.text("etc/a.conf") == "A1\n")
     }
 
+    /// The same kill in a write that had to make directories first: `mend rollback` removes the
+    /// directories too, although the file itself never appeared.
+    @Test func directoriesMadeByAKilledWriteAreRemoved() throws {
+        let fixture = try EngineFixture()
+        let shim = try killInTemporaryFsync(in: fixture.path)
+        let file = try fixture.runbook("deep.mend", "step \"deep\" { file.write(\"/etc/new/deep/x.conf\", \"x\\n\") }\n")
+        let r = try fixture.mend(["run", file] + fixture.rootAndState, environment: ["LD_PRELOAD": shim])
+        #expect(r.status == 128 + SIGKILL, "stdout: \(r.stdout) stderr: \(r.stderr)")
+        #expect(temporaries(in: fixture.root + "/etc/new/deep").count == 1)
+
+        let rollback = try fixture.mend(["rollback", "last"] + fixture.state)
+        #expect(rollback.status == 0, "stdout: \(rollback.stdout) stderr: \(rollback.stderr)")
+        #expect(!pathExists(fixture.root + "/etc/new"), "stdout: \(rollback.stdout)")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
     @Test func theNextRunRemovesATemporaryFileOfAKilledWrite() throws {
         let fixture = try EngineFixture()
         try makeStateDirectory(fixture)
@@ -402,39 +418,6 @@ struct TrustUnderFaultsTests {
         #expect(!(r.stdout + r.stderr).contains("MendError("), "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("no longer a directory"), "stderr: \(r.stderr)")
     }
-}
-
-/// The temporary files of atomic writes (`.NAME.mend-…`) in a directory.
-func temporaries(in directory: String) -> [String] {
-    listDirectory(directory).filter { $0.hasPrefix(".") && $0.contains(".mend-") }
-}
-
-/// Builds a shared object that, preloaded, kills its process (SIGKILL) when it flushes a file whose
-/// path holds `.mend-`: a write killed between creating its temporary file and renaming it.
-func killInTemporaryFsync(in directory: String) throws -> String {
-    try writeFile(directory + "/kill-in-fsync.c", """
-        #define _GNU_SOURCE
-        #include <dlfcn.h>
-        #include <signal.h>
-        #include <stdio.h>
-        #include <string.h>
-        #include <unistd.h>
-        int fsync(int fd) {
-            char link[64], path[4096];
-            snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-            ssize_t n = readlink(link, path, sizeof path - 1);
-            if (n > 0) {
-                path[n] = 0;
-                if (strstr(path, ".mend-")) raise(SIGKILL);
-            }
-            int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
-            return real(fd);
-        }
-        """)
-    let compiler = access("/opt/swift/usr/bin/clang", X_OK) == 0 ? "/opt/swift/usr/bin/clang" : "cc"
-    let status = try system("\(compiler) -shared -fPIC -o \(shellQuote(directory + "/kill-in-fsync.so")) \(shellQuote(directory + "/kill-in-fsync.c")) -ldl")
-    guard status == 0 else { throw TestFailure(description: "cannot build the fsync shim (\(compiler) exited \(status))") }
-    return directory + "/kill-in-fsync.so"
 }
 
 /// Creates the state directory and its `runs/` as mend does.

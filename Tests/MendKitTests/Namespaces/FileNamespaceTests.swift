@@ -73,11 +73,19 @@ private let foreignOwner: (uid: UInt32, gid: UInt32) = geteuid() == 0 ? (1234, 5
             try resource.write("/a/b/c.txt", after, on: host)
             #expect(dir.read("/a/b/c.txt") == "x")
             #expect(resource.same(try resource.read("/a/b/c.txt", on: host), after))
-            // The missing directories make no difference to sameness: both are "no file".
-            #expect(resource.same(before, FileResource.State(exists: false).json))
             try resource.write("/a/b/c.txt", before, on: host)
             #expect(!dir.exists("/a"))
             #expect(dir.exists("/"))
+
+            // A write killed after making the directories, before the file: not yet the before-state,
+            // and writing the before-state removes them.
+            try FileManager.default.createDirectory(atPath: dir.at("/a/b"), withIntermediateDirectories: true)
+            let killed = try resource.read("/a/b/c.txt", on: host)
+            #expect(!resource.same(killed, before) && !resource.same(before, killed))
+            #expect(resource.same(killed, FileResource.State(exists: false).json))
+            try resource.write("/a/b/c.txt", before, on: host)
+            #expect(!dir.exists("/a"))
+            #expect(resource.same(try resource.read("/a/b/c.txt", on: host), before))
 
             // A directory that gained other files meanwhile stays.
             try resource.write("/a/b/c.txt", after, on: host)

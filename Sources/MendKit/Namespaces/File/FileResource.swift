@@ -128,10 +128,18 @@ public struct FileResource: Resource {
         return .object([("sha256", .string(SHA256.hex(state.content))), ("bytes", .int(state.content.count))])
     }
 
+    /// Two states are the same when the file is; for a missing file, also when the same
+    /// directories above it are missing — a write killed after creating them is not undone until
+    /// they are gone again.
     public func same(_ a: JSON, _ b: JSON) -> Bool {
         guard var x = State(a), var y = State(b) else { return a == b }
-        x.missingDirectories = []
-        y.missingDirectories = []
+        if x.exists || y.exists {
+            x.missingDirectories = []
+            y.missingDirectories = []
+        } else {
+            x.missingDirectories.sort()
+            y.missingDirectories.sort()
+        }
         return x == y
     }
 
