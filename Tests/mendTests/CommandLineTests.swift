@@ -1,3 +1,4 @@
+import MendKit
 import Testing
 
 @Suite("mend eval")
@@ -58,7 +59,26 @@ struct DocCommandTests {
     @Test func unknownNameIsAUsageErrorWithASuggestion() throws {
         let r = try MendBinary.run(["doc", "lenght"])
         #expect(r.status == 64)
-        #expect(r.stderr.contains("no builtin 'lenght' (did you mean 'len'?)"))
+        #expect(r.stderr.contains("no builtin or keyword 'lenght' (did you mean 'len'?)"))
+    }
+
+    @Test func aKeywordHasAPage() throws {
+        let r = try MendBinary.run(["doc", "assert"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("assert COND[, MESSAGE]    (keyword)"), "\(r.stdout)")
+        #expect(!r.stdout.contains("sort"))
+        #expect(try MendBinary.run(["doc", "rollback"]).stdout.hasPrefix("step NAME"))
+        #expect(try MendBinary.run(["doc", "asert"]).stderr.contains("(did you mean 'assert'?)"))
+        #expect(try MendBinary.run(["doc"]).stdout.contains("Keywords: let fn return"))
+    }
+
+    /// Every keyword page's example runs and prints what the page says it prints.
+    @Test(arguments: KeywordReference.pages.map(\.words[0]))
+    func aKeywordPagesExampleRuns(word: String) throws {
+        let page = try #require(KeywordReference.pages.first { $0.words[0] == word })
+        let r = try MendBinary.run(["eval", page.example])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == page.output + "\n")
     }
 }
 

@@ -183,7 +183,7 @@ struct ReplScriptTests {
         #expect(r.status == 1)
         #expect(r.stdout == "still here\n")
         #expect(r.stderr.contains("unknown command :chnages (did you mean ':changes'?)"), "\(r.stderr)")
-        #expect(r.stderr.contains("no builtin 'sysctl.sett' (did you mean 'sysctl.set'?)"), "\(r.stderr)")
+        #expect(r.stderr.contains("no builtin or keyword 'sysctl.sett' (did you mean 'sysctl.set'?)"), "\(r.stderr)")
         #expect(r.stderr.contains("usage: :dry on|off"))
     }
 

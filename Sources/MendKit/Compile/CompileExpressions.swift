@@ -199,7 +199,9 @@ extension Compiler {
                 if positional >= positionalCount, !variadic {
                     let count = args.filter { $0.label == nil }.count
                     let bound = required.count == positionalCount ? "" : "at most "
-                    error(a.span, "\(display) takes \(bound)\(positionalCount) argument\(positionalCount == 1 ? "" : "s"), got \(count)")
+                    let labels = names[positionalCount...].filter { !filled.contains(names.firstIndex(of: $0) ?? -1) }
+                    error(a.span, "\(display) takes \(bound)\(positionalCount) argument\(positionalCount == 1 ? "" : "s"), got \(count)"
+                          + Builtin.labelHint(labels: Array(labels), forExtra: a.span.text))
                     return nil
                 }
                 let slot = positional < positionalCount ? positional : names.count + positional - positionalCount

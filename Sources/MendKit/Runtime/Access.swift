@@ -50,7 +50,7 @@ extension Interpreter {
         case .list(let l):
             return l.items[try position(index, count: l.items.count, of: "list")]
         case .map(let m):
-            guard let key = MapKey(index) else { throw MendError("\(index.aTypeName) cannot be a map key") }
+            let key = try MapKey.of(index)
             if let v = m.entries[key] { return v }
             throw missingKey(index, m)
         case .string(let s):
@@ -66,7 +66,7 @@ extension Interpreter {
         case .list(let l):
             l.items[try position(index, count: l.items.count, of: "list")] = value
         case .map(let m):
-            guard let key = MapKey(index) else { throw MendError("\(index.aTypeName) cannot be a map key") }
+            let key = try MapKey.of(index)
             if m.entries[key] == nil { try ValueLimits.checkElements(m.entries.count + 1, "map entry") }
             m.entries[key] = value
         case .string:

@@ -92,6 +92,21 @@ public final class Builtin: Sendable {
     /// How many parameters take positional arguments (the rest are label-only).
     public var positionalCount: Int { params.filter { !$0.labelOnly }.count }
 
+    /// What to add to "takes N arguments" when a positional argument (its source text or value)
+    /// was meant for a label-only parameter: `sysctl.set(k, v, true)` → "label it: persist: true".
+    public func labelHint(forExtra argument: String) -> String {
+        Builtin.labelHint(labels: params.filter(\.labelOnly).map(\.name), forExtra: argument)
+    }
+
+    /// The hint for label-only parameters `labels`, given an extra positional `argument`.
+    static func labelHint(labels: [String], forExtra argument: String) -> String {
+        switch labels.count {
+        case 0: return ""
+        case 1: return " (to give '\(labels[0])', label it: \(labels[0]): \(argument))"
+        default: return " (the rest are given by label: \(labels.map { "\($0): …" }.joined(separator: ", ")))"
+        }
+    }
+
     /// The argument slot of the `k`-th positional argument: a parameter's index, or past the
     /// parameters for the extra arguments of a variadic builtin; nil when there is no room.
     public func slot(forPositional k: Int) -> Int? {

@@ -1,9 +1,10 @@
 /// The text of `mend doc` and the REPL's `:help`, from the registry that also drives checking and
 /// completion: a builtin an embedder registers is documented like mend's own.
 public enum BuiltinReference {
-    /// Every name `entry` takes: core functions, namespaces, members, `type.method` and bare method names.
+    /// Every name `entry` takes: core functions, namespaces, members, `type.method`, bare method
+    /// names and keywords.
     public static func allNames(_ registry: Registry) -> [String] {
-        var names = Array(registry.functions.keys)
+        var names = Array(registry.functions.keys) + KeywordReference.names
         for (ns, members) in registry.namespaces { names += [ns] + members.keys.map { "\(ns).\($0)" } }
         for (type, members) in registry.methods { names += members.keys.map { "\(type).\($0)" } + Array(members.keys) }
         return names
@@ -35,12 +36,14 @@ public enum BuiltinReference {
             }
         }
         lines.append("")
+        lines.append("Keywords: " + KeywordReference.names.joined(separator: " "))
+        lines.append("")
         lines.append("mend doc NAME shows one in full, with an example.")
         return lines.joined(separator: "\n")
     }
 
-    /// One builtin in full (signature, doc, example), a namespace's members, or every method of that
-    /// name; nil when there is none.
+    /// One builtin in full (signature, doc, example), a namespace's members, every method of that
+    /// name, or a keyword's page; nil when there is none.
     public static func entry(_ name: String, in registry: Registry) -> String? {
         if let members = registry.namespaces[name] {
             var lines = ["\(name): \(registry.namespaceDocs[name] ?? "")"]
@@ -51,7 +54,7 @@ public enum BuiltinReference {
         if let b = registry.lookup(name) { matches = [b] } else {
             matches = registry.methods.keys.sorted().compactMap { registry.methods[$0]?[name] }
         }
-        guard !matches.isEmpty else { return nil }
+        guard !matches.isEmpty else { return KeywordReference.entry(name) }
         return matches.map { b in
             var text = b.signature + (b.changesHost ? "    (changes the host: only inside a step)" : "") + "\n\n" + b.doc
             if !b.example.isEmpty { text += "\n\nExample:\n  " + b.example.split(separator: "\n").joined(separator: "\n  ") }

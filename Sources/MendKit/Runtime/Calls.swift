@@ -94,7 +94,8 @@ extension Interpreter {
                 } else if b.variadic {
                     rest.append(args[k])
                 } else {
-                    throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")")
+                    throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")"
+                                    + b.labelHint(forExtra: args[k].display))
                 }
             }
         }
@@ -122,7 +123,8 @@ extension Interpreter {
     /// Puts the `k`-th positional argument of a labelled call in its slot.
     private func place(_ b: Builtin, _ v: Value, at k: Int, _ values: inout [Value?], _ rest: inout [Value]) throws {
         guard let slot = b.slot(forPositional: k) else {
-            throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")")
+            throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")"
+                            + b.labelHint(forExtra: v.display))
         }
         if slot < b.params.count {
             values[slot] = v.isAbsent ? nil : v

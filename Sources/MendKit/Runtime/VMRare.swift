@@ -63,9 +63,7 @@ extension Interpreter {
             m.entries.reserveCapacity(count)
             var p = sp - 2 * count
             for _ in 0..<count {
-                guard let key = MapKey(p.pointee) else {
-                    throw MendError("\(p.pointee.aTypeName) cannot be a map key")
-                }
+                let key = try MapKey.of(p.pointee)
                 m.entries[key] = (p + 1).pointee
                 try ValueLimits.checkElements(m.entries.count, "map literal")
                 p += 2

@@ -118,13 +118,15 @@ public enum MapKey: Hashable {
     case size(Int)
     case version(String)
 
-    /// The key for a value, or nil when the value cannot be a key (lists, maps, functions).
+    /// The key for a value, or nil when the value cannot be a key (lists, maps, functions, and
+    /// nan, which equals nothing: a map would hold a `nan` key it could never find again).
     public init?(_ value: Value) {
         switch value {
         case .null: self = .null
         case .bool(let b): self = .bool(b)
         case .int(let i): self = .int(i)
         case .float(let f):
+            if f.isNaN { return nil }
             if f == f.rounded(), abs(f) < 9.2e18 { self = .int(Int(f)) } else { self = .float(f) }
         case .string(let s): self = .string(s)
         case .duration(let d): self = .duration(d)
@@ -132,6 +134,13 @@ public enum MapKey: Hashable {
         case .version(let v): self = .version(v.normalized)
         case .list, .map, .function, .cell: return nil
         }
+    }
+
+    /// The key for a value, or an error saying why it cannot be one.
+    public static func of(_ value: Value) throws -> MapKey {
+        if let key = MapKey(value) { return key }
+        if case .float(let f) = value, f.isNaN { throw MendError("nan cannot be a map key: it equals nothing, itself included") }
+        throw MendError("\(value.aTypeName) cannot be a map key")
     }
 
     /// The key as a value again.
@@ -144,7 +153,7 @@ public enum MapKey: Hashable {
         case .string(let s): return .string(s)
         case .duration(let d): return .duration(d)
         case .size(let s): return .size(s)
-        case .version(let v): return .version(Version(v) ?? Version(components: [0], suffix: "", text: v))
+        case .version(let v): return .version(Version(v) ?? Version(components: ["0"], suffix: "", text: v))
         }
     }
 }
@@ -172,13 +181,15 @@ public enum Function {
 
 /// A software version that compares component by component: `1.21.10 > 1.9`.
 public final class Version {
-    public let components: [Int]
+    /// The numeric components as digits without leading zeros ("0" for zero): any length
+    /// compares exactly, where an integer would overflow.
+    public let components: [String]
     /// A pre-release or build suffix (`-rc1`); a version with one sorts before the same version without.
     public let suffix: String
     /// The text it was made from.
     public let text: String
 
-    public init(components: [Int], suffix: String, text: String) {
+    public init(components: [String], suffix: String, text: String) {
         self.components = components
         self.suffix = suffix
         self.text = text
@@ -188,12 +199,13 @@ public final class Version {
     public convenience init?(_ text: String) {
         var s = Substring(text.trimmingCharacters())
         if s.hasPrefix("go") { s = s.dropFirst(2) } else if s.hasPrefix("v") || s.hasPrefix("V") { s = s.dropFirst() }
-        var parts: [Int] = []
+        var parts: [String] = []
         var rest = s
         while true {
             let digits = rest.prefix { $0.isASCII && $0.isNumber }
-            guard !digits.isEmpty, let n = Int(digits) else { break }
-            parts.append(n)
+            guard !digits.isEmpty else { break }
+            let significant = digits.drop { $0 == "0" }
+            parts.append(significant.isEmpty ? "0" : String(significant))
             rest = rest.dropFirst(digits.count)
             if rest.first == ".", let next = rest.dropFirst().first, next.isASCII, next.isNumber {
                 rest = rest.dropFirst()
@@ -210,17 +222,18 @@ public final class Version {
     /// Components without trailing zeros, plus the suffix: equal versions share it.
     var normalized: String {
         var c = components
-        while c.count > 1, c.last == 0 { c.removeLast() }
-        return c.map(String.init).joined(separator: ".") + (suffix.isEmpty ? "" : "-" + suffix)
+        while c.count > 1, c.last == "0" { c.removeLast() }
+        return c.joined(separator: ".") + (suffix.isEmpty ? "" : "-" + suffix)
     }
 
     /// -1, 0 or 1.
     public func compare(_ other: Version) -> Int {
         let n = max(components.count, other.components.count)
         for k in 0..<n {
-            let a = k < components.count ? components[k] : 0
-            let b = k < other.components.count ? other.components[k] : 0
-            if a != b { return a < b ? -1 : 1 }
+            let a = k < components.count ? components[k] : "0"
+            let b = k < other.components.count ? other.components[k] : "0"
+            // Digits without leading zeros: the longer is the larger, else they compare as text.
+            if a != b { return (a.count, a) < (b.count, b) ? -1 : 1 }
         }
         if suffix == other.suffix { return 0 }
         if suffix.isEmpty { return 1 }

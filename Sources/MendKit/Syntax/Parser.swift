@@ -174,6 +174,11 @@ public struct Parser {
         do {
             let s = try parseStatement()
             if !(tok.isNewline || tok.isPunct(.semicolon) || tok.isPunct(.rbrace) || tok.isEOF) {
+                // `stpe "x" {`: a lone word where a statement starts is most likely a misspelt keyword.
+                if case .expr(let e) = s.kind, case .name(let word) = e.kind,
+                   let keyword = Suggest.closest(to: word, in: Keyword.allCases.map(\.rawValue)) {
+                    throw fail(tok, "'\(word)' followed by \(describe(tok)) is not a statement (did you mean '\(keyword)'?)")
+                }
                 throw fail(tok, "expected the end of the statement, found \(describe(tok)) (put one statement per line, or separate them with ';')")
             }
             return s

@@ -24,7 +24,7 @@ struct DocCommand: ParsableCommand {
             guard let text = BuiltinReference.entry(name, in: registry) else {
                 let all = BuiltinReference.allNames(registry)
                 throw CommandFailure(ExitStatus.usage,
-                                     "mend doc: no builtin '\(name)'" + Suggest.hint(for: name, in: all) + " (mend doc lists them)")
+                                     "mend doc: no builtin or keyword '\(name)'" + Suggest.hint(for: name, in: all) + " (mend doc lists them)")
             }
             Console.output(text)
             return ExitStatus.success

@@ -56,7 +56,7 @@ enum MetaCommands {
     private static func help(_ name: String, _ repl: Repl) {
         guard name.isEmpty else {
             guard let text = BuiltinReference.entry(name, in: repl.interpreter.registry) else {
-                repl.fail("no builtin '\(name)'" + Suggest.hint(for: name, in: BuiltinReference.allNames(repl.interpreter.registry)))
+                repl.fail("no builtin or keyword '\(name)'" + Suggest.hint(for: name, in: BuiltinReference.allNames(repl.interpreter.registry)))
                 return
             }
             Console.output(text)

@@ -298,6 +298,14 @@ private let localInstructions: Set<String> = ["loadLocal", "storeLocal", "return
         #expect(compiles("sort([1], reverse: true)\nget(key: 1, container: [2])"))
     }
 
+    @Test func aPositionalArgumentMeantForALabelSaysToLabelIt() {
+        #expect(messages("step \"s\" { sysctl.set(\"net.core.somaxconn\", 1024, true) }")
+            == ["sysctl.set(key, value, persist) takes 2 arguments, got 3 (to give 'persist', label it: persist: true)"])
+        #expect(messages("step \"s\" { sh(\"true\", 5s) }")
+            == ["sh(script, timeout, readonly, input) takes 1 argument, got 2 (the rest are given by label: timeout: …, readonly: …, input: …)"])
+        #expect(Builtin(name: "f", params: [Builtin.Param("a")], doc: "F.") { _ in .null }.labelHint(forExtra: "1") == "")
+    }
+
     @Test func builtinLabels() {
         #expect(messages("sort([1], reversed: true)")
             == ["sort(list, key, reverse) has no parameter 'reversed' (did you mean 'reverse'?)"])

@@ -198,6 +198,12 @@ private let second = 1_000_000_000
         #expect(try eval("version(\"2.0-rc1\") < version(\"2.0\")") == "true")
         #expect(try eval("\"${version(\"1.2.3\")}\"") == #""1.2.3""#)
         #expect(failure("version(\"abc\")") != nil)
+        // Components of any length compare exactly (an integer would overflow).
+        #expect(try eval("version(\"1.99999999999999999999\") > version(\"1.9999999999999999999\")") == "true")
+        #expect(try eval("version(\"1.99999999999999999999\") < version(\"1.100000000000000000000\")") == "true")
+        #expect(try eval("version(\"1.00099999999999999999999\") == version(\"1.99999999999999999999999\")") == "false")
+        #expect(try eval("version(\"1.0099999999999999999999\") == version(\"1.99999999999999999999.0\")") == "true")
+        #expect(try eval("version(\"1.99999999999999999999-rc1\") < version(\"1.99999999999999999999\")") == "true")
     }
 
     // MARK: strings
@@ -250,6 +256,12 @@ private let second = 1_000_000_000
         #expect(failure("let m = {port: 1}\nm[\"x\"]")?.message
             == #"no key "x" in map (use get(m, "x", default) or "x" in m to test first)"#)
         #expect(failure("let m = {}\nm[[1]] = 2")?.message == "a list cannot be a map key")
+        // nan equals nothing: as a key it could be stored but never found again.
+        let nanKey = "nan cannot be a map key: it equals nothing, itself included"
+        #expect(failure("let n = float(\"nan\")\nlet m = {(n): 1, (n): 2}")?.message == nanKey)
+        #expect(failure("let m = {}\nm[float(\"nan\")] = 1")?.message == nanKey)
+        #expect(failure("let m = {a: 1}\nm[float(\"nan\")]")?.message == nanKey)
+        #expect(try eval("float(\"nan\") in {a: 1}") == "false")
         #expect(try eval("let m = {port: 1}\n[get(m, \"x\", 0), \"port\" in m, \"x\" in m]")
             == "[0, true, false]")
     }

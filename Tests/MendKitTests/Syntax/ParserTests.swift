@@ -393,6 +393,9 @@ private let second = 1_000_000_000
     @Test func semicolonsSeparateStatements() {
         #expect(statements("a; b;; c") == ["a", "b", "c"])
         #expect(messages("a b") == ["expected the end of the statement, found 'b' (put one statement per line, or separate them with ';')"])
+        // A lone word close to a keyword is most likely the keyword misspelt.
+        #expect(messages("stpe \"x\" {\n}") == ["'stpe' followed by a string is not a statement (did you mean 'step'?)"])
+        #expect(messages("asert x == 1") == ["'asert' followed by 'x' is not a statement (did you mean 'assert'?)"])
     }
 
     // MARK: spans
