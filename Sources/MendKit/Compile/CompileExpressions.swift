@@ -201,7 +201,7 @@ extension Compiler {
                     let bound = required.count == positionalCount ? "" : "at most "
                     let labels = names[positionalCount...].filter { !filled.contains(names.firstIndex(of: $0) ?? -1) }
                     error(a.span, "\(display) takes \(bound)\(positionalCount) argument\(positionalCount == 1 ? "" : "s"), got \(count)"
-                          + Builtin.labelHint(labels: Array(labels), forExtra: a.span.text))
+                          + Suggest.labelHint(labels: Array(labels), forExtra: a.span.text))
                     return nil
                 }
                 let slot = positional < positionalCount ? positional : names.count + positional - positionalCount

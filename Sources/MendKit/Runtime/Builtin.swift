@@ -95,16 +95,7 @@ public final class Builtin: Sendable {
     /// What to add to "takes N arguments" when a positional argument (its source text or value)
     /// was meant for a label-only parameter: `sysctl.set(k, v, true)` → "label it: persist: true".
     public func labelHint(forExtra argument: String) -> String {
-        Builtin.labelHint(labels: params.filter(\.labelOnly).map(\.name), forExtra: argument)
-    }
-
-    /// The hint for label-only parameters `labels`, given an extra positional `argument`.
-    static func labelHint(labels: [String], forExtra argument: String) -> String {
-        switch labels.count {
-        case 0: return ""
-        case 1: return " (to give '\(labels[0])', label it: \(labels[0]): \(argument))"
-        default: return " (the rest are given by label: \(labels.map { "\($0): …" }.joined(separator: ", ")))"
-        }
+        Suggest.labelHint(labels: params.filter(\.labelOnly).map(\.name), forExtra: argument)
     }
 
     /// The argument slot of the `k`-th positional argument: a parameter's index, or past the

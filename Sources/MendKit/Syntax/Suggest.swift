@@ -24,6 +24,15 @@ public enum Suggest {
         closest(to: name, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 
+    /// The hint for label-only parameters `labels`, given an extra positional `argument`.
+    public static func labelHint(labels: [String], forExtra argument: String) -> String {
+        switch labels.count {
+        case 0: return ""
+        case 1: return " (to give '\(labels[0])', label it: \(labels[0]): \(argument))"
+        default: return " (the rest are given by label: \(labels.map { "\($0): …" }.joined(separator: ", ")))"
+        }
+    }
+
     /// Levenshtein distance.
     static func distance(_ a: [Character], _ b: [Character]) -> Int {
         if a.isEmpty { return b.count }

@@ -46,7 +46,7 @@ private enum Toy {
     @Test func itsCallsAreCheckedBeforeAnythingRuns() {
         let registry = registry()
         #expect(compileMessages("toy.greet()", registry: registry) == ["missing argument 'name' in the call to toy.greet(name, loud)"])
-        #expect(compileMessages("toy.greet(\"a\", \"b\")", registry: registry) == ["toy.greet(name, loud) takes 1 argument, got 2"])
+        #expect(compileMessages("toy.greet(\"a\", \"b\")", registry: registry) == ["toy.greet(name, loud) takes 1 argument, got 2 (to give 'loud', label it: loud: \"b\")"])
         #expect(compileMessages("toy.greet(\"a\", loudly: true)", registry: registry)
                 == ["toy.greet(name, loud) has no parameter 'loudly' (did you mean 'loud'?)"])
         #expect(compileMessages("toy.answer()", registry: registry) == ["'toy.answer' is a value, not a function: write toy.answer without '()'"])
