@@ -176,4 +176,11 @@ import Testing
         #expect(try RegexPattern("^a{1000}$").matches(String(repeating: "a", count: 999)) == false)
         #expect(try RegexPattern(#"^[\w.]{1,1000}$"#).matches("a.b"))
     }
+
+    @Test func theBuiltinNamesThePatternAndTheOffset() {
+        let lib = Library()
+        #expect(errorMessage { try lib.call("matches", .string("a"), .string("a(?=b)")) }
+            == #"matches: invalid regex "a(?=b)": lookahead is not supported: mend's regexes run in linear time at offset 1"#)
+        #expect(errorMessage { try lib.call("matches", .string("aaaa"), .string("^(a+)+$")) } == nil)
+    }
 }
