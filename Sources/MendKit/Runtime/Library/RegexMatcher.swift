@@ -7,14 +7,10 @@ extension RegexPattern {
     /// step's timeout or the memory budget every few thousand instructions and throws
     /// ``Interrupted``, so even a long match stops when the run is stopped.
     public func matches(_ text: String) throws(Interrupted) -> Bool {
-        do {
-            if let found = try text.utf8.withContiguousStorageIfAvailable({ try run($0) }) { return found }
-            return try Array(text.utf8).withUnsafeBufferPointer { try run($0) }
-        } catch let interrupted as Interrupted {
-            throw interrupted
-        } catch {
-            fatalError("the matcher throws only Interrupted: \(error)")
-        }
+        // A Result, because the buffer methods would widen the error to `any Error`.
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) in Result { () throws(Interrupted) in try run(bytes) } }
+        let outcome = text.utf8.withContiguousStorageIfAvailable(search) ?? Array(text.utf8).withUnsafeBufferPointer(search)
+        return try outcome.get()
     }
 
     /// How many thread steps run between two polls for an interruption.
@@ -23,7 +19,7 @@ extension RegexPattern {
     /// Before the text's first scalar and after its last.
     private static let edge = UInt32.max
 
-    private func run(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Bool {
+    private func run(_ bytes: UnsafeBufferPointer<UInt8>) throws(Interrupted) -> Bool {
         var current = ThreadList(capacity: program.count)
         var next = ThreadList(capacity: program.count)
         var stack: [Int] = []
@@ -68,21 +64,25 @@ extension RegexPattern {
     /// of them is the match.
     private func addThread(_ start: Int, to list: inout ThreadList, before: UInt32, after: UInt32, stack: inout [Int]) -> Bool {
         stack.append(start)
-        while let pc = stack.popLast() {
-            guard list.insert(pc) else { continue }
-            switch program[pc] {
-            case .jump(let target):
-                stack.append(target)
-            case .split(let first, let second):
-                stack.append(second)
-                stack.append(first)
-            case .assertion(let assertion):
-                if Self.holds(assertion, before: before, after: after) { stack.append(pc + 1) }
-            case .match:
-                stack.removeAll(keepingCapacity: true)
-                return true
-            case .scalar, .set, .any:
-                break
+        while let branch = stack.popLast() {
+            var pc = branch
+            // Follows the first way of each split at once; the second waits on the stack.
+            follow: while list.insert(pc) {
+                switch program[pc] {
+                case .jump(let target):
+                    pc = target
+                case .split(let first, let second):
+                    stack.append(second)
+                    pc = first
+                case .assertion(let assertion):
+                    guard Self.holds(assertion, before: before, after: after) else { break follow }
+                    pc += 1
+                case .match:
+                    stack.removeAll(keepingCapacity: true)
+                    return true
+                case .scalar, .set, .any:
+                    break follow
+                }
             }
         }
         return false

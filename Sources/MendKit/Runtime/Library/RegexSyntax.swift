@@ -1,7 +1,9 @@
 /// A regular expression that cannot be compiled: what is wrong and where (a count of Unicode scalars
 /// from the start of the pattern).
 public struct RegexError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong, e.g. `unclosed '('`.
     public let reason: String
+    /// Where, in Unicode scalars from the start of the pattern.
     public let offset: Int
 
     public var description: String { "\(reason) at offset \(offset)" }
