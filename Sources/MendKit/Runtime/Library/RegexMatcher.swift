@@ -29,7 +29,7 @@ extension RegexPattern {
         var untilPoll = Self.pollInterval
         while true {
             if position == 0 || !anchored {
-                if addThread(0, to: &current, before: previous, after: scalar, stack: &stack) { return true }
+                if addThreads(from: 0, to: &current, before: previous, after: scalar, stack: &stack) { return true }
             }
             // At the end no thread can read on; anchored, none can start again.
             if scalar == Self.edge || (current.count == 0 && anchored) { return false }
@@ -43,7 +43,7 @@ extension RegexPattern {
                 case .any(let newline): advances = newline || scalar != 0x0A
                 default: advances = false  // split, jump, assertion: followed when the thread was added
                 }
-                if advances, addThread(pc + 1, to: &next, before: scalar, after: following.scalar, stack: &stack) {
+                if advances, addThreads(from: pc + 1, to: &next, before: scalar, after: following.scalar, stack: &stack) {
                     return true
                 }
             }
@@ -62,7 +62,7 @@ extension RegexPattern {
 
     /// Adds a thread at `pc` and every thread it reaches without reading a scalar; true when one
     /// of them is the match.
-    private func addThread(_ start: Int, to list: inout ThreadList, before: UInt32, after: UInt32, stack: inout [Int]) -> Bool {
+    private func addThreads(from start: Int, to list: inout ThreadList, before: UInt32, after: UInt32, stack: inout [Int]) -> Bool {
         stack.append(start)
         while let branch = stack.popLast() {
             var pc = branch
