@@ -32,8 +32,8 @@ public enum FileNamespace {
             """, body: write),
         .function("line", [Param("path", completes: .absolutePath), Param("line"), .optional("match")], changesHost: true, doc: """
             Makes sure a file contains a line; returns true when it had to change.
-            With match (a regular expression), the last line that matches is replaced by line, and line is
-            appended when none does; without it, line is appended unless the file already has it. A missing
+            With match (a regular expression, the syntax of matches), the last line that matches is replaced
+            by line, and line is appended when none does; without it, line is appended unless the file already has it. A missing
             file is created (mode 0644) with just that line. Other lines stay as they are.
             """, example: """
             step "swappiness persisted" {
@@ -99,9 +99,9 @@ public enum FileNamespace {
         if lines.last == "" { lines.removeLast() }
         let original = lines
         if let pattern {
-            let regex: Regex<AnyRegexOutput>
-            do { regex = try Regex(pattern) } catch { throw MendError("file.line: invalid regex \(Value.quote(pattern)): \(error)") }
-            if let k = lines.lastIndex(where: { $0.contains(regex) }) {
+            let regex: RegexPattern
+            do { regex = try RegexPattern(pattern) } catch { throw MendError("file.line: invalid regex \(Value.quote(pattern)): \(error)") }
+            if let k = try lines.lastIndex(where: { try regex.matches($0) }) {
                 lines[k] = line
             } else {
                 lines.append(line)

@@ -349,18 +349,20 @@ public enum CoreLibrary {
         [
             Builtin(name: "matches", params: [Param("text"), Param("regex")], doc: """
                 True when the regular expression matches anywhere in the text.
-                Anchor it with ^ and $ to match the whole text. An invalid expression is an error that
-                shows it.
+                Anchor it with ^ and $ to match the whole text. The syntax is RE2's subset . [abc] [^a-z] \\d \\w \\s
+                (ASCII) \\b ^ $ | ( ) (?:) * + ? {n,m} and (?i) (?m) (?s). Matching takes time linear in the
+                text and stops when the run is interrupted; backreferences and lookaround are refused.
+                An invalid expression is an error that shows it and the offset of the mistake.
                 """, example: #"matches("kernel 6.1.0-13", '^kernel \d+\.')  # true"#) { args in
                 let text = try args.string(0)
                 let pattern = try args.string(1)
-                let regex: Regex<AnyRegexOutput>
+                let regex: RegexPattern
                 do {
-                    regex = try Regex(pattern)
+                    regex = try RegexPattern(pattern)
                 } catch {
                     throw MendError("matches: invalid regex \(Value.quote(pattern)): \(error)")
                 }
-                return .bool(text.contains(regex))
+                return .bool(try regex.matches(text))
             },
             Builtin(name: "format", params: [Param("format")], variadic: true, doc: """
                 Fills the `{}` fields of a format string with the following arguments, in display form.
