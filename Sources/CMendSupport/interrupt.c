@@ -27,11 +27,23 @@ static void set_handler(int signo, void (*handler)(int)) {
     sigaction(signo, &action, NULL);
 }
 
+/* The dispositions mend found, put back by uninstall: a caller's choices outlive the run. (SIGALRM
+ * keeps its handler: a step timer may still fire after the run.) */
+static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+#define HANDLED (int)(sizeof handled / sizeof handled[0])
+static struct sigaction saved[HANDLED];
+static int installed = 0;
+
 void mend_interrupt_install(void) {
+    if (!installed) {
+        for (int k = 0; k < HANDLED; k++) sigaction(handled[k], NULL, &saved[k]);
+        installed = 1;
+    }
     set_handler(SIGINT, on_signal);
     set_handler(SIGTERM, on_signal);
-    /* A dropped SSH session hangs up the terminal: roll back as for SIGTERM. */
-    set_handler(SIGHUP, on_signal);
+    /* A dropped SSH session hangs up the terminal: roll back as for SIGTERM — unless mend was
+     * started to outlive the session (nohup, or a parent that ignores SIGHUP): then it goes on. */
+    if (saved[2].sa_handler != SIG_IGN) set_handler(SIGHUP, on_signal);
     set_handler(SIGALRM, on_signal);
     /* With the session gone, a write to its pipe must fail (EPIPE), not kill the run mid-rollback. */
     set_handler(SIGPIPE, SIG_IGN);
@@ -47,10 +59,9 @@ void mend_interrupt_install(void) {
 }
 
 void mend_interrupt_uninstall(void) {
-    set_handler(SIGINT, SIG_DFL);
-    set_handler(SIGTERM, SIG_DFL);
-    set_handler(SIGHUP, SIG_DFL);
-    set_handler(SIGPIPE, SIG_DFL);
+    if (!installed) return;
+    for (int k = 0; k < HANDLED; k++) sigaction(handled[k], &saved[k], NULL);
+    installed = 0;
 }
 
 void mend_interrupt_arm_timeout(long long nanoseconds) {

@@ -846,7 +846,7 @@ final class EngineFixture {
         try start(argv: [MendBinary.path] + arguments, environment: environment)
     }
 
-    private func start(argv: [String], environment: [String: String]) throws -> BackgroundProcess {
+    func start(argv: [String], environment: [String: String]) throws -> BackgroundProcess {
         outputs += 1
         return try BackgroundProcess(argv, output: path + "/output-\(outputs)", environment: environment)
     }

@@ -459,7 +459,14 @@ public final class Engine: StepRunner, Effects {
             entry.report.changes.append(shown)
             return
         }
+        let hadLock = lock != nil
         try journalSteps()
+        if !hadLock, lock != nil, !resource.same(try resource.read(change.target, on: host), change.before) {
+            // The before-state was read before the lock was taken: another run may have changed the
+            // target since. Undoing to a stale state would undo that run's change too.
+            throw MendError("\(resource.kind) \(target) changed while this run took the host lock "
+                            + "(another mend run held it); run again to start from the new state")
+        }
         sequence += 1
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),

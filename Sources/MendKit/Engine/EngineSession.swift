@@ -83,11 +83,13 @@ extension Engine {
     }
 
     /// Ends the session: closes its journal (its changes stay made) and puts the interpreter back.
-    public func endSession() {
+    /// A session a signal ended (`interrupted`: a dropped SSH session) that kept changes is
+    /// journalled as interrupted, so the next run and `mend runs` name it.
+    public func endSession(interrupted: Bool = false) {
         guard let session else { return }
         let kept = steps.contains { $0.changes.contains { !$0.planned && $0.report.applied && !$0.report.undone } }
-        try? journal?.append(.object([("type", .string("end")), ("status", .string(kept ? "changed" : "ok")),
-                                      ("runbook", .null)]))
+        let status = kept ? (interrupted ? "interrupted" : "changed") : "ok"
+        try? journal?.append(.object([("type", .string("end")), ("status", .string(status)), ("runbook", .null)]))
         journal = nil
         lock = nil
         session.detach()

@@ -5,8 +5,8 @@ import Glibc
 ///
 /// One record per line: `LENGTH CRC32 JSON` (docs/runbooks.md, "The journal"). JSON text holds no
 /// raw newline, so a damaged record is skipped by going on after the next newline: the records
-/// after it are read. A last line without its newline is torn (the process died writing it; the
-/// change it announced was not begun) and is not damage.
+/// after it are read. A last line without its newline is damage too: records after it may have
+/// been lost (a truncated file, a power loss), so a rollback must not claim to be complete.
 public final class Journal {
     public let path: String
     private let fd: Int32
@@ -27,25 +27,33 @@ public final class Journal {
         return Journal(path: path, fd: fd)
     }
 
-    /// Opens an existing journal to add records (`mend rollback`). A torn last line is cut off
-    /// first, so the next record starts on a line of its own; damage inside is left as it is.
+    /// Opens an existing journal to add records (`mend rollback`). A torn last line is ended with
+    /// a newline, so the next record starts on a line of its own and the torn one stays as the
+    /// evidence of damage; damage inside is left as it is.
     static func reopen(at path: String) throws(HostError) -> Journal {
         let fd = try openRegularFile(path, flags: O_WRONLY | O_APPEND)
         let journal = Journal(path: path, fd: fd)
         let contents = try read(at: path)
-        if contents.length < contents.size, ftruncate(fd, off_t(contents.length)) != 0 {
-            throw HostError.last("cannot repair the journal \(path)")
+        if contents.length < contents.size {
+            try Host.writeFully(fd, [0x0A], what: "cannot repair the journal \(path)")
         }
         return journal
     }
 
-    /// Appends a record and flushes it to the disk before returning.
+    /// Appends a record and flushes it to the disk before returning. A record the disk took only
+    /// part of (it is full) is cut off again, so the journal does not end torn.
     func append(_ record: JSON) throws(HostError) {
         let body = record.text
         var line = Array("\(body.utf8.count) \(Journal.hex(Journal.crc32(Array(body.utf8)))) ".utf8)
         line += Array(body.utf8)
         line.append(0x0A)
-        try Host.writeFully(fd, line, what: "cannot write the journal \(path)")
+        let end = lseek(fd, 0, SEEK_END)
+        do {
+            try Host.writeFully(fd, line, what: "cannot write the journal \(path)")
+        } catch {
+            if end >= 0 { _ = ftruncate(fd, end) }
+            throw error
+        }
         guard fdatasync(fd) == 0 else { throw HostError.last("cannot flush the journal \(path)") }
     }
 
@@ -55,7 +63,7 @@ public final class Journal {
         var records: [JSON] = []
         /// The byte offsets of damaged records (a bad length, checksum or JSON text).
         var damage: [Int] = []
-        /// The bytes up to the end of the last whole line: past it is a torn record.
+        /// The bytes up to the end of the last whole line: past it is a torn record (damage).
         var length = 0
         /// The file's size.
         var size = 0
@@ -113,8 +121,8 @@ public final class Journal {
                 k = next
                 continue
             }
-            guard let newline = bytes[k...].firstIndex(of: 0x0A) else { break }
             contents.damage.append(k)
+            guard let newline = bytes[k...].firstIndex(of: 0x0A) else { break }
             k = newline + 1
         }
         contents.length = k

@@ -7,7 +7,7 @@ public struct RunSummary: Sendable {
     public let runbook: String?
     /// The `--root` the run acted on ("/" for the live system).
     public let root: String
-    /// The host name of the machine the run ran on.
+    /// The host name the run's report gave (read under its `--root`; "unknown" when it has none).
     public let host: String
     /// `changed`, `rolled_back`, …; `running` while its process holds the lock; `interrupted`
     /// when the run ended without finishing its journal; `rolled back by mend rollback` after one.
@@ -82,11 +82,20 @@ struct JournalledRun {
 
     var begin: JSON? { records.first { $0["type"]?.string == "begin" } }
 
+    /// True while the mend that began the journal still runs: a REPL session holds the lock only
+    /// while an input runs, and is not interrupted between inputs.
+    var isLiveSession: Bool {
+        guard let pid = begin?["pid"]?.int, pid != Host.local.processID else { return false }
+        return Host.local.processName(pid)?.hasPrefix("mend") == true
+    }
+
     /// The last word on the run: its end record, or a later `mend rollback`.
     var status: String? {
         for record in records.reversed() {
             switch record["type"]?.string {
             case "rollback": return record["status"]?.string.map { "\($0.replacing("_", with: " ")) by mend rollback" }
+            // A `mend rollback` that began and never finished: as unfinished as a killed run.
+            case "rollback_started": return nil
             case "end": return record["status"]?.string
             default: continue
             }
@@ -118,14 +127,15 @@ public enum RunHistory {
                               status: "unreadable: \(error.message)", outstanding: 0, damage: [])
         }
         let run = JournalledRun(records: contents.records)
-        let running = run.status == nil && directory.isHeld(byRun: id)
+        let running = run.status == nil && (directory.isHeld(byRun: id) || run.isLiveSession)
         // A run that died between making a change and marking it applied may have made it.
         let unfinished = run.status == nil
         let outstanding = run.changes.filter {
             !$0.compensation && !$0.undone && ($0.applied || !$0.undoable || unfinished)
         }.count
+        // Without a readable start record the root is unknown — never the live system.
         return RunSummary(id: id, started: run.begin?["started"]?.int ?? 0, file: run.begin?["file"]?.string ?? "",
-                          runbook: run.runbook, root: run.begin?["root"]?.string ?? "/",
+                          runbook: run.runbook, root: run.begin.map { $0["root"]?.string ?? "/" } ?? "?",
                           host: run.begin?["host"]?.string ?? "", status: running ? "running" : run.status ?? "interrupted",
                           outstanding: outstanding, damage: contents.damage)
     }
@@ -212,6 +222,7 @@ public enum RunHistory {
             throw HostError("run \(id) acted on --root \(root), which is no longer a directory")
         }
         let journal = try Journal.reopen(at: path)
+        try journal.append(.object([("type", .string("rollback_started"))]))
         let host = Host(root: root, temporaryFiles: JournalTemporaryFiles(journal))
         for temporary in run.temporaryFiles where removeTemporaryFile(temporary) {
             outcome.removedTemporaryFiles.append(run.redactor.redact(temporary))

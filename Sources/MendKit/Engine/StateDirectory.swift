@@ -45,10 +45,11 @@ public final class StateDirectory {
     }
 
     private func makeParents(of dir: String) throws(HostError) {
-        var prefix = ""
+        // A relative path's parents are relative too: never made at the filesystem's root.
+        var prefix = dir.hasPrefix("/") ? "" : "."
         for part in dir.split(separator: "/").dropLast() {
             prefix += "/" + part
-            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw HostError.last("cannot create \(prefix)") }
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw HostError.last("cannot create the state directory's parent \(prefix)") }
         }
     }
 
@@ -138,22 +139,25 @@ public final class StateDirectory {
         }
     }
 
-    /// The sequence number of a run id (`20261204-181500-000042` → 42); -1 for an id of another form.
+    /// The sequence number of a run id (`20261204-181500-0000042` → 42); -1 for an id of another
+    /// form. Seven digits at least: the ids of earlier versions end in six hex digits, which may all
+    /// be decimal ones and must not pass for a sequence number.
     static func sequence(of runId: String) -> Int {
         let parts = runId.split(separator: "-")
-        guard parts.count == 3, parts[0].count == 8, parts[1].count == 6, parts[2].count >= 6,
+        guard parts.count == 3, parts[0].count == 8, parts[1].count == 6, parts[2].count >= 7,
               parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
               let n = Int(parts[2]) else { return -1 }
         return n
     }
 
-    /// A run id: the UTC start time and the run's sequence number in the state directory, e.g.
-    /// `20261125-121730-000042`; the number is one more than that of `previous` (the newest run).
+    /// A run id: the UTC time the run took the lock (at its first change) and its sequence number
+    /// in the state directory, e.g. `20261125-121730-0000042`; the number is one more than that of
+    /// `previous` (the newest run).
     static func newRunId(after previous: String?) -> String {
         // `2026-11-25T12:17:30Z` → `20261125` and `121730`.
         let digits = Host.local.utcTimestamp().filter(\.isNumber)
         let n = String(max(0, previous.map(sequence(of:)) ?? 0) + 1)
-        return "\(digits.prefix(8))-\(digits.suffix(6))-" + String(repeating: "0", count: max(0, 6 - n.count)) + n
+        return "\(digits.prefix(8))-\(digits.suffix(6))-" + String(repeating: "0", count: max(0, 7 - n.count)) + n
     }
 
     // MARK: Confirmation

@@ -23,6 +23,13 @@ extension Host {
         return kill(id, 0) == 0 || errno == EPERM
     }
 
+    /// The command name of a live process (`/proc/PID/comm`: its executable's name, cut at 15
+    /// bytes), or nil.
+    public func processName(_ pid: Int) -> String? {
+        guard pid > 0, let bytes = try? read("/proc/\(pid)/comm") else { return nil }
+        return String(decoding: bytes, as: UTF8.self).trimmingCharacters()
+    }
+
     /// The user name of `uid` in the system's user database (NSS: files, and directory users on
     /// the live machine), or nil.
     public func userName(ofUID uid: UInt32) -> String? {

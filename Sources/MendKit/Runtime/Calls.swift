@@ -95,7 +95,7 @@ extension Interpreter {
                     rest.append(args[k])
                 } else {
                     throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")"
-                                    + b.labelHint(forExtra: args[k].display))
+                                    + b.labelHint(forExtra: args[k].literal))
                 }
             }
         }
@@ -124,7 +124,7 @@ extension Interpreter {
     private func place(_ b: Builtin, _ v: Value, at k: Int, _ values: inout [Value?], _ rest: inout [Value]) throws {
         guard let slot = b.slot(forPositional: k) else {
             throw MendError("\(b.signature) takes at most \(b.positionalCount) argument\(b.positionalCount == 1 ? "" : "s")"
-                            + b.labelHint(forExtra: v.display))
+                            + b.labelHint(forExtra: v.literal))
         }
         if slot < b.params.count {
             values[slot] = v.isAbsent ? nil : v

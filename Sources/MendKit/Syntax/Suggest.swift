@@ -24,11 +24,14 @@ public enum Suggest {
         closest(to: name, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 
-    /// The hint for label-only parameters `labels`, given an extra positional `argument`.
+    /// The hint for label-only parameters `labels`, given an extra positional `argument` (its
+    /// source text or literal, shortened when long).
     public static func labelHint(labels: [String], forExtra argument: String) -> String {
         switch labels.count {
         case 0: return ""
-        case 1: return " (to give '\(labels[0])', label it: \(labels[0]): \(argument))"
+        case 1:
+            let shown = argument.count > 40 ? argument.prefix(40) + "…" : Substring(argument)
+            return " (to give '\(labels[0])', label it: \(labels[0]): \(shown))"
         default: return " (the rest are given by label: \(labels.map { "\($0): …" }.joined(separator: ", ")))"
         }
     }

@@ -29,11 +29,18 @@ struct RollbackCommand: ParsableCommand {
         try runCommand {
             let directory = stateDirectory(stateDirectoryPath)
             let id = try RunHistory.resolve(which, in: directory)
+            // A dropped SSH session must not cut the undo short (SIGINT and SIGTERM still stop it:
+            // each undo is journalled, and the next `mend rollback` goes on from there).
+            signal(SIGHUP, SIG_IGN)
             let outcome: RunHistory.RollbackOutcome
             do {
                 outcome = try RunHistory.rollBack(id, in: directory, registry: .standard(), force: force)
             } catch let held as LockHeld {
                 throw CommandFailure(held)
+            } catch let error as HostError where !error.isPermissionDenied {
+                // A journal that cannot be read, or a root that is gone: the run's changes may
+                // be outstanding, so the rollback is incomplete.
+                throw CommandFailure(ExitStatus.rollbackIncomplete, "mend: \(error.message) (rollback incomplete)")
             } catch let error as HostError {
                 throw CommandFailure(error)
             }
@@ -94,7 +101,7 @@ struct RunsCommand: ParsableCommand {
             var rows = [["RUN ID", "STARTED (UTC)", "STATUS", "OUTSTANDING", "HOST", "ROOT", "RUNBOOK"]]
             for run in runs {
                 let status = run.damage.isEmpty ? run.status : run.status + " (journal damaged)"
-                rows.append([run.id, utc(run.started), status, String(run.outstanding), run.host, run.root, run.runbook ?? run.file])
+                rows.append([run.id, run.started > 0 ? utc(run.started) : "?", status, String(run.outstanding), run.host, run.root, run.runbook ?? run.file])
             }
             let last = rows[0].count - 1
             let widths = (0..<last).map { column in rows.map { $0[column].count }.max() ?? 0 }

@@ -49,7 +49,7 @@ final class Repl: EngineObserver {
     @MainActor func run(loading file: String?) -> Int32 {
         engine.observer = self
         engine.beginSession()
-        defer { engine.endSession() }
+        defer { engine.endSession(interrupted: stopped) }
         if isTerminal {
             Console.error("mend \(MendVersion.number) — :help for commands, Ctrl-D to leave"
                           + (engine.isPlanning ? " (dry: nothing changes)" : ""))
