@@ -129,6 +129,24 @@ struct TrustUnderFaultsTests {
 
         """
 
+    /// A REPL session holds the lock only while an input runs: between inputs it is running, not
+    /// interrupted — nobody is told to roll back a live session.
+    @Test func anOpenReplSessionIsRunningNotInterrupted() throws {
+        let fixture = try EngineFixture()
+        let mend = shellQuote(MendBinary.path), state = fixture.state.map(shellQuote).joined(separator: " ")
+        let runs = fixture.path + "/runs.out"
+        let script = """
+            (printf '%s\\n' 'file.write("/etc/a.conf", "R\\n")'; sleep 4) | \(mend) repl --root \(shellQuote(fixture.root)) \(state) >/dev/null 2>&1 &
+            for i in $(seq 1 60); do grep -q R \(shellQuote(fixture.root + "/etc/a.conf")) && break; sleep 0.1; done
+            sleep 0.3
+            \(mend) runs \(state) > \(shellQuote(runs)) 2>&1
+            wait
+            """
+        #expect(try system(script) == 0)
+        let listed = try readFile(runs)
+        #expect(listed.contains("running") && !listed.contains("interrupted"), "\(listed)")
+    }
+
     /// A `mend rollback` killed half-way leaves the run named as interrupted, so the next command
     /// says a rollback is owed; the next `mend rollback` finishes it.
     @Test func aKilledMendRollbackIsNamedAsInterrupted() throws {
