@@ -321,6 +321,16 @@ struct TrustUnderFaultsTests {
         #expect(!pathExists("/\(top)"), "nothing made at the filesystem's root")
     }
 
+    /// A target holding a newline cannot fake a line of a plan: output shows it escaped.
+    @Test func aNewlineInATargetIsShownEscaped() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("nl.mend", #"step "x" { file.write("/etc/a\nb: removed", "x\n") }"# + "\n")
+        let r = try fixture.mend(["plan", file, "--root", fixture.root])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains(#"file /etc/a\nb: removed: created"#), "\(r.stdout)")
+        #expect(!r.stdout.split(separator: "\n").contains { $0.hasPrefix("b: removed") }, "\(r.stdout)")
+    }
+
     // MARK: Selectors that select nothing
 
     static let fiveSteps = (1...5).map { "step \"s\($0)\" { file.write(\"/etc/a.conf\", \"\($0)\\n\") }\n" }.joined()

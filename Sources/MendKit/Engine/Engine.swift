@@ -442,7 +442,7 @@ public final class Engine: StepRunner, Effects {
         }
         // One diff per file per step: from the step's first before-state of the file to this after.
         let earlier = entry.changes.filter { $0.resource?.kind == resource.kind && $0.target == change.target }
-        let target = redactor.redact(change.target)
+        let target = Value.escapingControlCharacters(redactor.redact(change.target))
         let before = redactor.redact(resource.reportValue(change.before)), after = redactor.redact(resource.reportValue(change.after))
         let diffBefore = earlier.first.map { redactor.redact(resource.reportValue($0.before)) } ?? before
         // Masked before the diff is made: a diff shows a secret of several lines one line at a time.
@@ -491,7 +491,7 @@ public final class Engine: StepRunner, Effects {
         guard let entry = try current ?? sessionEntry() else {
             throw MendError("\(text): a command that may change the host runs inside a step (or mark it readonly: true)")
         }
-        let shown = ChangeReport(kind: "run", target: redactor.redact(text), before: .null,
+        let shown = ChangeReport(kind: "run", target: Value.escapingControlCharacters(redactor.redact(text)), before: .null,
                                  after: .string(isPlanning ? "not run in a plan" : "ran"), note: nil, diff: nil,
                                  undoable: false, compensation: inRollbackBlock)
         entry.report.changes.append(shown)

@@ -112,19 +112,34 @@ extension Value {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\0": out += "\\0"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+            default: appendEscapingControl(scalar, to: &out)
             }
         }
         return out + "\""
+    }
+
+    /// A name as output shows it: control characters escaped as the lexer writes them (`\n`,
+    /// `\u{1B}`), so a path holding a newline cannot fake a line of a plan.
+    public static func escapingControlCharacters(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars { appendEscapingControl(scalar, to: &out) }
+        return out
+    }
+
+    private static func appendEscapingControl(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        case "\0": out += "\\0"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
     }
 
     /// True when a map key prints bare: an identifier that is not a reserved word.
