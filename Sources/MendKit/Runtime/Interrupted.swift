@@ -46,3 +46,20 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+/// Checks for an interruption every few thousand ticks: for builtins that loop over big values
+/// (`lines`, `split`, `format`, printing, `sort`, `range`), where the VM, which polls at backward
+/// jumps and calls, has no say until they return.
+struct InterruptPoll {
+    private static let interval = 4096
+    private var left = InterruptPoll.interval
+
+    @inline(__always)
+    mutating func tick() throws(Interrupted) {
+        left &-= 1
+        if left <= 0 {
+            left = InterruptPoll.interval
+            try Interrupted.check()
+        }
+    }
+}
