@@ -205,6 +205,12 @@ struct Printer {
                 stopped = true
                 return
             }
+            // Nor is one with more characters than a limited printer has room for (quoted, two more).
+            if limit != .max, s.utf8.count + 2 > limit - length,
+               s.index(s.startIndex, offsetBy: max(0, limit - length - 1), limitedBy: s.endIndex) != nil {
+                exceeded = true
+                return
+            }
             emit(Value.quote(s))
         case .duration(let d): emit(Value.formatDuration(d))
         case .size(let s): emit(Value.formatSize(s))
