@@ -88,7 +88,6 @@ func failureReport(_ error: any Error) -> (message: String, code: Int32)? {
     case let error as MendError: return (error.rendered(), ExitStatus.failed)
     case let failed as PreconditionFailed: return (failed.diagnostics.rendered(), ExitStatus.preconditionFailed)
     case let usage as UsageError: return ("mend: \(usage.message)", ExitStatus.usage)
-    case let interrupted as Interrupted: return ("error: \(interrupted)", ExitStatus.failed)
     default: return nil
     }
 }

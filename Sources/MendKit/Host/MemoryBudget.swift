@@ -40,7 +40,8 @@ public enum MemoryBudget {
     /// Address space a run maps beyond what the process has when the default is worked out: the
     /// interpreter's 1 GiB stack (``LargeStack``), and 128 MiB for the watcher's stack, the
     /// allocator's arena of another thread and the like.
-    public static let addressReserve = LargeStack.size + (128 << 20)
+    /// (Runtime's LargeStack.size, written out: Host comes before Runtime.)
+    public static let addressReserve = (1 << 30) + (128 << 20)
 
     /// Fields of /proc/self/status that give sizes (`VmRSS: 1234 kB`), in bytes.
     private static func processStatus(on host: Host) -> [String: Int] {

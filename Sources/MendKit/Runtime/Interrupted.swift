@@ -29,6 +29,9 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The interruption now pending, or nil.
+    public static var current: Interrupted? { isPending ? pending() : nil }
+
     /// True when an interruption is pending.
     public static var isPending: Bool { mend_interrupt_pending() != 0 }
 

@@ -43,6 +43,8 @@ struct EvalCommand: ParsableCommand {
                 value = try interpreter.evaluate(sources[0])
                 // The VM polls at jumps and calls: a snippet of straight-line code may end over budget.
                 try Interrupted.check()
+            } catch let interrupted as Interrupted {
+                throw CommandFailure(ExitStatus.failed, "error: \(interrupted)")
             } catch {
                 guard let report = failureReport(error) else { throw error }
                 redactor.update(from: interpreter.resolvedParams)
@@ -53,7 +55,7 @@ struct EvalCommand: ParsableCommand {
                 // Masked before the layout, so table columns line up with what is shown.
                 let text = redactor.redact(redactor.redact(value).pretty(width: terminalWidth()))
                 // Printing a large value stops short when the budget trips: say so, not the part.
-                try Interrupted.check()
+                if let interrupted = Interrupted.current { throw CommandFailure(ExitStatus.failed, "error: \(interrupted)") }
                 Console.output(text)
             }
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
