@@ -219,7 +219,8 @@ struct PrettyPrinter {
     private func oneLine(_ value: Value, depth: Int, limit: Int) -> String? {
         var printer = Printer(path: path, limit: limit)
         printer.write(value, depth: depth)
-        return printer.exceeded ? nil : printer.out
+        // Stopped (an interruption): not known to fit, so not shown as if it did.
+        return printer.exceeded || printer.stopped ? nil : printer.out
     }
 }
 
