@@ -15,7 +15,8 @@ static int watch_running = 0;
 static int watch_stop = 0;
 static long long watch_limit = 0;
 
-long long mend_resident_bytes(void) {
+/* This process's resident size in bytes (from /proc/self/statm), or -1. */
+static long long resident_bytes(void) {
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     char text[128];
@@ -32,7 +33,7 @@ static void *watch(void *unused) {
     (void)unused;
     struct timespec pause = {0, 5 * 1000 * 1000};
     while (!__atomic_load_n(&watch_stop, __ATOMIC_RELAXED)) {
-        if (mend_resident_bytes() > watch_limit) {
+        if (resident_bytes() > watch_limit) {
             __atomic_store_n(&mend_interrupt_reason, MEND_INTERRUPT_MEMORY, __ATOMIC_RELAXED);
             break;
         }

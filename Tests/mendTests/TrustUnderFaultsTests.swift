@@ -399,6 +399,13 @@ struct TrustUnderFaultsTests {
          "the run used more than its memory budget of 200MiB"),
         ("let m = {}\n  let chunk = \"x\" * 1000000\n  for i in range(1000000) { m[i] = chunk + str(i) }",
          "the run used more than its memory budget of 200MiB"),
+        // Straight-line code, no loop or call for the VM to poll at: the step ends over budget.
+        ("let a = \"a\" * 80000000\n  let b = \"b\" * 80000000\n  let c = \"c\" * 80000000",
+         "the run used more than its memory budget of 200MiB"),
+        // 50 million lines in one builtin call: lines() polls, and format() checks what it builds.
+        ("let l = (\"a\\n\" * 50000000).lines()\n  let s = format(\"{}{}\", \"x\" * 60000000, \"y\" * 60000000)",
+         "the run used more than its memory budget of 200MiB"),
+        ("let s = format(\"{}{}\", \"x\" * 60000000, \"y\" * 60000000)", "format: a string of"),
     ])
     func memoryExhaustionIsAnErrorThatRollsBack(body: String, message: String) throws {
         let fixture = try EngineFixture()
@@ -416,6 +423,82 @@ struct TrustUnderFaultsTests {
         let error = steps(report).last?["error"]?["message"]?.string ?? ""
         #expect(error.contains(message) || error.contains("over the limit"), "error: \(error)")
         #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
+    /// A list of one 30MB string a hundred times prints as 3GB: `str` stops at the string cap (or
+    /// the budget trips first), the step fails and the change is rolled back.
+    @Test func printingSharedLargeStringsFailsTheStep() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("print.mend", """
+            step "change" { file.write("/etc/a.conf", "A2\\n") }
+            step "print" {
+              let big = "x" * 30000000
+              let l = []
+              for i in range(100) { l.append(big) }
+              let s = str(l)
+            }
+
+            """)
+        let r = try fixture.mend(["run", file, "--max-memory", "200MiB", "--format", "json"] + fixture.rootAndState)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        let report = try parseReport(r)
+        #expect(report["status"]?.string == "rolled_back")
+        let error = steps(report).last?["error"]?["message"]?.string ?? ""
+        #expect(error.contains("str: a string of more than 100000000 bytes") || error.contains("memory budget of 200MiB"),
+                "error: \(error)")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
+    /// Under an address-space limit (`ulimit -v`) and no --max-memory, the default budget trips
+    /// before an allocation fails: exit 1 and a rollback, not an abort (134) with the change in place.
+    @Test func theDefaultBudgetTripsBeforeAnAddressSpaceLimitAborts() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("grow.mend", """
+            step "change" { file.write("/etc/a.conf", "A2\\n") }
+            step "grow" {
+              let chunk = "x" * 1000000
+              let l = []
+              while true { l.append(chunk + str(len(l))) }
+            }
+
+            """)
+        let r = try fixture.run(["/usr/bin/prlimit", "--as=3000000000", "--", MendBinary.path, "run", file,
+                                 "--format", "json"] + fixture.rootAndState)
+        #expect(r.status == 1, "stderr: \(r.stderr)")
+        let report = try parseReport(r)
+        #expect(report["status"]?.string == "rolled_back")
+        let error = steps(report).last?["error"]?["message"]?.string ?? ""
+        #expect(error.contains("the run used more than its memory budget of"), "error: \(error)")
+        #expect(try fixture.text("etc/a.conf") == "A1\n")
+    }
+
+    /// `mend eval` has the budget too: straight-line code and a loop end in the memory error.
+    @Test(arguments: [
+        #"let a = "a" * 80000000; let b = "b" * 80000000; let c = "c" * 80000000; 1"#,
+        #"let l = []; let c = "x" * 1000000; while true { l.append(c + "y") }"#,
+        #"let big = "x" * 30000000; let l = []; for i in range(100) { l.append(big) }; l"#,
+    ])
+    func evalHasAMemoryBudget(snippet: String) throws {
+        let fixture = try EngineFixture()
+        let r = try fixture.mend(["eval", "--max-memory", "200MiB", snippet])
+        #expect(r.status == 1, "stdout: \(r.stdout.prefix(200)) stderr: \(r.stderr)")
+        #expect(r.stderr.contains("error: the run used more than its memory budget of 200MiB (--max-memory)"),
+                "stderr: \(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        let fine = try fixture.mend(["eval", "--max-memory", "200MiB", "1 + 2"])
+        #expect(fine.status == 0 && fine.stdout == "3\n", "stdout: \(fine.stdout) stderr: \(fine.stderr)")
+    }
+
+    /// A one-letter unit is not mend's: the error says what to write instead.
+    @Test func aOneLetterSizeUnitGetsAHint() throws {
+        let fixture = try EngineFixture()
+        let file = try fixture.runbook("ok.mend", "print(1)\n")
+        for command in [["run", file] + fixture.rootAndState, ["eval", "1"]] {
+            let r = try fixture.mend(command + ["--max-memory", "100M"])
+            #expect(r.status == 64)
+            #expect(r.stderr.contains("--max-memory 100M: expected a size such as 512MiB or 2GiB (write 100MiB, or 100MB for powers of 1000)"),
+                    "stderr: \(r.stderr)")
+        }
     }
 
     @Test func aBadMaxMemoryIsAUsageError() throws {

@@ -51,9 +51,6 @@ void mend_memory_watch_stop(void);
 /* The limit of the last watch started, in bytes. */
 long long mend_memory_watch_limit(void);
 
-/* This process's resident size in bytes (from /proc/self/statm), or -1. */
-long long mend_resident_bytes(void);
-
 /* The REPL's line editor: SIGCONT (after Ctrl-Z and `fg`) sets a flag, so the terminal can be
    put back into line-editing mode; returns and clears it. */
 void mend_continued_install(void);

@@ -223,6 +223,8 @@ public final class Engine: StepRunner, Effects {
         try interpreter.onLargeStackIfNeeded {
             do {
                 _ = try interpreter.run(unit)
+                // Top-level code after the last step, too, may end over the budget.
+                try Interrupted.check()
             } catch is StepFailed {
                 outcome.failed = true
             } catch let usage as UsageError {
@@ -353,6 +355,9 @@ public final class Engine: StepRunner, Effects {
         do {
             if let timeout = call.timeout { mend_interrupt_arm_timeout(Int64(timeout)) }
             _ = try interpreter.call(call.body, [])
+            // The VM polls at jumps and calls only: straight-line code can end the body with the
+            // memory budget (or a signal) already tripped, and the step is not ok then.
+            try Interrupted.check()
             mend_interrupt_arm_timeout(0)
             if let confirm = call.confirm, !isPlanning, entry.changes.contains(where: { $0.report.applied }) {
                 try waitForConfirmation(entry, nanoseconds: confirm)

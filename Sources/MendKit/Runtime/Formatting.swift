@@ -3,10 +3,30 @@
 extension Value {
     /// The literal form: strings quoted and escaped, versions as `version("1.2.3")`, everything else as
     /// in ``display``. Nesting deeper than 64 levels, a cycle, or more than ``Printer/elementBudget``
-    /// elements in all print as `…`.
+    /// elements in all print as `…`; so does the rest of a text past ``ValueLimits/maxStringBytes``
+    /// bytes, or of one whose printing a pending interruption cut short.
     public var literal: String {
         var printer = Printer()
         printer.write(self, depth: 0)
+        if printer.stopped { printer.finishCut() }
+        return printer.out
+    }
+
+    /// The display form as a runbook's own text (`str`, `print`, `"${x}"`, `format`, `join`): like
+    /// ``display``, but a text past ``ValueLimits/maxStringBytes`` bytes is an error naming `what`,
+    /// and a pending interruption (the memory budget, a signal) stops the printing and is thrown.
+    func displayText(_ what: @autoclosure () -> String) throws -> String {
+        switch self {
+        case .string(let s): return s
+        case .version(let v): return v.text
+        default: break
+        }
+        var printer = Printer()
+        printer.write(self, depth: 0)
+        if printer.stopped {
+            try Interrupted.check()
+            throw ValueLimits.stringTooLong(printer.out.utf8.count, what())
+        }
         return printer.out
     }
 
@@ -102,19 +122,23 @@ extension Value {
     /// A string as a double-quoted literal with the escapes the lexer reads back.
     static func quote(_ s: String) -> String {
         var out = "\""
-        let scalars = Array(s.unicodeScalars)
-        for (index, scalar) in scalars.enumerated() {
-            // `${` would start an interpolation when read back; a lone `$` is literal.
-            if scalar == "$", index + 1 < scalars.count, scalars[index + 1] == "{" {
-                out += "\\$"
-                continue
+        out.reserveCapacity(s.utf8.count + 2)
+        // `${` would start an interpolation when read back; a lone `$` is literal. A `$` waits for
+        // the next scalar to know which it is (no array of the scalars: the string may be large).
+        var dollar = false
+        for scalar in s.unicodeScalars {
+            if dollar {
+                out += scalar == "{" ? "\\$" : "$"
+                dollar = false
             }
             switch scalar {
+            case "$": dollar = true
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             default: appendEscapingControl(scalar, to: &out)
             }
         }
+        if dollar { out += "$" }
         return out + "\""
     }
 
@@ -163,6 +187,10 @@ struct Printer {
 
     private(set) var out = ""
     private var budget = Printer.elementBudget
+    /// Set when the text passed ``ValueLimits/maxStringBytes`` bytes or an interruption was
+    /// pending: printing stopped there (shared strings, `[s, s, …]`, print far more than they hold).
+    private(set) var stopped = false
+    private var poll = 0
     /// The lists and maps being printed, outermost first: meeting one again is a cycle.
     private var path: Set<ObjectIdentifier>
     /// With a limit, printing stops once the text is longer than this many characters or holds a
@@ -180,13 +208,25 @@ struct Printer {
     }
 
     mutating func write(_ value: Value, depth: Int) {
-        if exceeded { return }
+        if exceeded || stopped { return }
         switch value {
         case .null: emit("nil")
         case .bool(let b): emit(b ? "true" : "false")
         case .int(let i): emit(String(i))
         case .float(let f): emit(Value.formatFloat(f))
-        case .string(let s): emit(Value.quote(s))
+        case .string(let s):
+            // Quoted, it is at least two bytes longer: over the limit, it is not even built.
+            if out.utf8.count + s.utf8.count + 2 > ValueLimits.maxStringBytes {
+                stopped = true
+                return
+            }
+            // Nor is one with more characters than a limited printer has room for (quoted, two more).
+            if limit != .max, s.utf8.count + 2 > limit - length,
+               s.index(s.startIndex, offsetBy: max(0, limit - length - 1), limitedBy: s.endIndex) != nil {
+                exceeded = true
+                return
+            }
+            emit(Value.quote(s))
         case .duration(let d): emit(Value.formatDuration(d))
         case .size(let s): emit(Value.formatSize(s))
         case .version(let v): emit("version(" + Value.quote(v.text) + ")")
@@ -217,8 +257,14 @@ struct Printer {
         }
     }
 
+    /// Ends the text of a printing that stopped early with `…`.
+    mutating func finishCut() {
+        out += "…"
+    }
+
     private mutating func emit(_ text: String) {
         out += text
+        if out.utf8.count > ValueLimits.maxStringBytes { stopped = true }
         // Counting characters costs a pass over the text: only a limited printer pays it.
         guard limit != .max else { return }
         length += text.count
@@ -238,7 +284,12 @@ struct Printer {
 
     private mutating func writeElements<T>(_ elements: [T], depth: Int, _ writeOne: (inout Printer, T) -> Void) {
         for (index, element) in elements.enumerated() {
-            if exceeded { return }
+            if exceeded || stopped { return }
+            poll &+= 1
+            if poll & 1023 == 0, Interrupted.isPending {
+                stopped = true
+                return
+            }
             if index > 0 { emit(", ") }
             if budget <= 0 {
                 emit("…")

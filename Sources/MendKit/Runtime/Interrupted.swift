@@ -29,6 +29,9 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The interruption now pending, or nil.
+    public static var current: Interrupted? { isPending ? pending() : nil }
+
     /// True when an interruption is pending.
     public static var isPending: Bool { mend_interrupt_pending() != 0 }
 
@@ -43,6 +46,23 @@ public struct Interrupted: Error, Sendable, CustomStringConvertible {
         case .timeout: return "timed out"
         case .memory(let limit):
             return "the run used more than its memory budget of \(Value.size(limit).display) (--max-memory)"
+        }
+    }
+}
+
+/// Checks for an interruption every few thousand ticks: for builtins that loop over big values
+/// (`lines`, `split`, `format`, printing, `sort`, `range`), where the VM, which polls at backward
+/// jumps and calls, has no say until they return.
+struct InterruptPoll {
+    private static let interval = 4096
+    private var left = InterruptPoll.interval
+
+    @inline(__always)
+    mutating func tick() throws(Interrupted) {
+        left &-= 1
+        if left <= 0 {
+            left = InterruptPoll.interval
+            try Interrupted.check()
         }
     }
 }

@@ -17,7 +17,8 @@ extension Value {
     ///   line break, or the table would be wider than `max(width, 200)`, the list prints as any other.
     /// - Nesting, cycles and shared structure print as in ``literal`` (`…`). At most
     ///   ``PrettyPrinter/elementBudget`` elements and rows print in all; each list, map or table left
-    ///   unfinished ends with a `… N more` line.
+    ///   unfinished ends with a `… N more` line. Past ``ValueLimits/maxStringBytes`` bytes in all, or
+    ///   once an interruption is pending (the memory budget), printing stops with a `…` line.
     /// - Widths count Characters, not terminal columns.
     public func pretty(width: Int = 80) -> String {
         var printer = PrettyPrinter(width: width)
@@ -40,7 +41,15 @@ struct PrettyPrinter {
     static let minTableWidth = 200
 
     let width: Int
-    private(set) var lines: [String] = []
+    private(set) var lines: [String] = [] {
+        didSet { bytes += (lines.last?.utf8.count ?? 0) + 1 }
+    }
+    /// Bytes of the lines so far: past ``ValueLimits/maxStringBytes``, or when an interruption is
+    /// pending, printing stops (``stopped``) with a `…` line. A list holding one large string many
+    /// times would otherwise print it in full on as many lines.
+    private var bytes = 0
+    private(set) var stopped = false
+    private var poll = 0
     private var budget = PrettyPrinter.elementBudget
     /// The lists and maps being printed, outermost first, shared with the one-line forms inside them so
     /// a cycle shows `…` where the literal form shows it.
@@ -62,6 +71,7 @@ struct PrettyPrinter {
     /// if any): on one line when that fits in the width, else as a bracketed block.
     private mutating func layout(_ value: Value, depth: Int, indent: String, lead: String, trail: String) {
         let room = width - indent.count - lead.count - trail.count
+        if stopped { return }
         if let text = oneLine(value, depth: depth, limit: room) {
             lines.append(indent + lead + text + trail)
             return
@@ -83,6 +93,10 @@ struct PrettyPrinter {
             lines.append(indent + lead + "…" + trail)
         default:
             // A scalar too long for the line or holding a line break: it cannot be broken up.
+            if case .string(let s) = value, bytes + s.utf8.count > ValueLimits.maxStringBytes {
+                stop()
+                return
+            }
             lines.append(indent + lead + value.literal + trail)
         }
     }
@@ -98,6 +112,9 @@ struct PrettyPrinter {
         lines.append(indent + lead + open)
         let inner = indent + "  "
         for index in 0..<count {
+            poll &+= 1
+            if bytes > ValueLimits.maxStringBytes || (poll & 255 == 0 && Interrupted.isPending) { stop() }
+            if stopped { return }
             guard budget > 0 else {
                 lines.append(inner + "… \(count - index) more")
                 break
@@ -107,6 +124,12 @@ struct PrettyPrinter {
             layout(value, depth: depth + 1, indent: inner, lead: elementLead, trail: index < count - 1 ? "," : "")
         }
         lines.append(indent + close + trail)
+    }
+
+    /// Ends the printing where it is, with a `…` line.
+    private mutating func stop() {
+        if !stopped { lines.append("…") }
+        stopped = true
     }
 
     /// The rows of `list` as a table, or nil when it does not print as one.
@@ -196,7 +219,8 @@ struct PrettyPrinter {
     private func oneLine(_ value: Value, depth: Int, limit: Int) -> String? {
         var printer = Printer(path: path, limit: limit)
         printer.write(value, depth: depth)
-        return printer.exceeded ? nil : printer.out
+        // Stopped (an interruption): not known to fit, so not shown as if it did.
+        return printer.exceeded || printer.stopped ? nil : printer.out
     }
 }
 

@@ -76,7 +76,7 @@ extension Interpreter {
             let count = Int(n)
             var text = ""
             for k in 0..<count {
-                if case .string(let s) = (sp - count + k).pointee { text += s } else { text += (sp - count + k).pointee.display }
+                if case .string(let s) = (sp - count + k).pointee { text += s } else { text += try (sp - count + k).pointee.displayText("string interpolation") }
                 try ValueLimits.checkString(text.utf8.count, "string interpolation")
             }
             sp -= count

@@ -22,4 +22,9 @@ public enum ValueLimits {
             throw MendError("\(what()): \(count) elements is over the limit of \(maxElements) elements")
         }
     }
+
+    /// The error of an operation (`what`) whose text grew past the limit, stopped at `bytes` bytes.
+    static func stringTooLong(_ bytes: Int, _ what: String) -> MendError {
+        MendError("\(what): a string of more than \(max(bytes, maxStringBytes)) bytes is over the limit of \(maxStringBytes) bytes")
+    }
 }

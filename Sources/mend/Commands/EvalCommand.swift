@@ -16,6 +16,9 @@ struct EvalCommand: ParsableCommand {
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The mend source to run.", valueName: "source"))
     var arguments: [String] = []
 
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(maxMemoryHelp, valueName: "SIZE"))
+    var maxMemory: String?
+
     /// The snippet, without the `--` that older habits put before it.
     private var sources: [String] { arguments.first == "--" ? Array(arguments.dropFirst()) : arguments }
 
@@ -28,6 +31,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try runCommand {
+            let budget = try MendCLI.memoryBudget(maxMemory)
+            try MemoryBudget.arm(limit: budget)
+            defer { MemoryBudget.disarm() }
             let interpreter = Interpreter()
             // A snippet may declare a `secret param`: what it shows is masked as a run masks it.
             let redactor = Redactor()
@@ -35,6 +41,10 @@ struct EvalCommand: ParsableCommand {
             let value: Value
             do {
                 value = try interpreter.evaluate(sources[0])
+                // The VM polls at jumps and calls: a snippet of straight-line code may end over budget.
+                try Interrupted.check()
+            } catch let interrupted as Interrupted {
+                throw CommandFailure(ExitStatus.failed, "error: \(interrupted)")
             } catch {
                 guard let report = failureReport(error) else { throw error }
                 redactor.update(from: interpreter.resolvedParams)
@@ -43,7 +53,10 @@ struct EvalCommand: ParsableCommand {
             if case .null = value {} else {
                 redactor.update(from: interpreter.resolvedParams)
                 // Masked before the layout, so table columns line up with what is shown.
-                Console.output(redactor.redact(redactor.redact(value).pretty(width: terminalWidth())))
+                let text = redactor.redact(redactor.redact(value).pretty(width: terminalWidth()))
+                // Printing a large value stops short when the budget trips: say so, not the part.
+                if let interrupted = Interrupted.current { throw CommandFailure(ExitStatus.failed, "error: \(interrupted)") }
+                Console.output(text)
             }
             return interpreter.checks.contains { !$0.ok } ? ExitStatus.failed : ExitStatus.success
         }

@@ -48,18 +48,12 @@ struct HostOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Resolve every file path under this directory (a fixture host or an image).", valueName: "DIR"))
     var root: String?
 
-    @Option(name: .customLong("max-memory"), help: ArgumentHelp(
-        "Fail (and roll back) when mend's memory passes this size (default 2GiB, less on smaller machines).",
-        valueName: "SIZE"))
+    @Option(name: .customLong("max-memory"), help: ArgumentHelp(maxMemoryHelp, valueName: "SIZE"))
     var maxMemory: String?
 
     /// `--max-memory` in bytes, or the default budget.
     func memoryBudget() throws -> Int {
-        guard let maxMemory else { return MemoryBudget.defaultLimit() }
-        guard let bytes = Value.size(parsing: maxMemory), bytes > 0 else {
-            throw CommandFailure(ExitStatus.usage, "mend: --max-memory \(maxMemory): expected a size such as 512MiB or 2GiB")
-        }
-        return bytes
+        try MendCLI.memoryBudget(maxMemory)
     }
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp(
@@ -263,5 +257,32 @@ extension StringProtocol {
         while let f = s.first, set.contains(f) { s.removeFirst() }
         while let l = s.last, set.contains(l) { s.removeLast() }
         return String(s)
+    }
+}
+
+/// The help of `--max-memory` (run, plan, repl, eval).
+let maxMemoryHelp = "Fail (and roll back) when mend's memory passes this size (default 2GiB, less on smaller "
+    + "machines and under a ulimit -v or cgroup memory limit)."
+
+/// Namespaced so that option groups with a `memoryBudget()` of their own can call it.
+enum MendCLI {
+    /// `--max-memory` in bytes (`option`), or the default budget when it is not given.
+    static func memoryBudget(_ option: String?) throws -> Int {
+        guard let option else { return MemoryBudget.defaultLimit() }
+        guard let bytes = Value.size(parsing: option), bytes > 0 else {
+            throw CommandFailure(ExitStatus.usage, "mend: --max-memory \(option): expected a size such as 512MiB or 2GiB"
+                                 + (unitHint(option).map { " (\($0))" } ?? ""))
+        }
+        return bytes
+    }
+
+    /// For a size with a one-letter unit (`100M`, `2g`), the sizes mend would read: `100MiB or 100MB`.
+    private static func unitHint(_ text: String) -> String? {
+        let trimmed = text.filter { !$0.isWhitespace }
+        guard let last = trimmed.last, "kKmMgGtT".contains(last) else { return nil }
+        let number = trimmed.dropLast()
+        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "_") }) else { return nil }
+        let unit = last == "k" || last == "K" ? "K" : last.uppercased()
+        return "write \(number)\(unit)iB, or \(number)\(unit)B for powers of 1000"
     }
 }

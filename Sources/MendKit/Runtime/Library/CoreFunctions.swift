@@ -23,7 +23,7 @@ public enum CoreLibrary {
                 Strings are returned as they are, versions as their text; lists and maps print their
                 elements in literal form (strings quoted).
                 """, example: #"str(1.5s) + " left"  # "1.5s left""#) { args in
-                .string(try args.value(0).display)
+                .string(try args.value(0).displayText("str"))
             },
             Builtin(name: "int", params: [Param("value")], doc: """
                 Converts a value to an int.
@@ -181,7 +181,9 @@ public enum CoreLibrary {
                 var items: [Value] = []
                 items.reserveCapacity(Int(count))
                 var i = start
+                var poll = InterruptPoll()
                 for _ in 0..<Int(count) {
+                    try poll.tick()
                     items.append(.int(i))
                     // The last addition may step past Int's range; it is never used.
                     i = i.addingReportingOverflow(step).partialValue
@@ -233,7 +235,9 @@ public enum CoreLibrary {
                 }
                 let reverse = try args.optionalBool(2, nilIsAbsent: true) ?? false
                 var order = Array(items.indices)
+                var poll = InterruptPoll()
                 try order.sort { a, b in
+                    try poll.tick()
                     let c = try Operators.compare(keys[a], keys[b])
                     // Ties keep their original order in both directions: that is what makes it stable.
                     if c == 0 { return a < b }
@@ -282,14 +286,14 @@ public enum CoreLibrary {
                 Writes its arguments to standard output, separated by spaces, and a newline.
                 Values print in display form: strings bare, everything else as in the REPL.
                 """, example: #"print("free:", 50GB)  # prints free: 46.57GiB"#) { args in
-                args.context.printLine(args.rest.map(\.display).joined(separator: " "))
+                args.context.printLine(try CoreLibrary.spaced(args.rest, "print"))
                 return .null
             },
             Builtin(name: "log", variadic: true, doc: """
                 Writes a timestamped line to standard error and into the run's report.
                 The text is formed as by print.
                 """, example: #"log("restarting", "nginx")"#) { args in
-                args.context.logLine(args.rest.map(\.display).joined(separator: " "))
+                args.context.logLine(try CoreLibrary.spaced(args.rest, "log"))
                 return .null
             },
         ]
@@ -328,6 +332,19 @@ public enum CoreLibrary {
                 .float(args.context.effects.host.wallClock())
             },
         ]
+    }
+
+    /// The display forms of `values` separated by spaces, the text of print and log: at most
+    /// ``ValueLimits/maxStringBytes`` bytes (`what` names the builtin in the error).
+    static func spaced(_ values: [Value], _ what: String) throws -> String {
+        var bytes = max(0, values.count - 1)
+        let parts = try values.map { value in
+            let text = try value.displayText(what)
+            bytes += text.utf8.count
+            try ValueLimits.checkString(bytes, what)
+            return text
+        }
+        return parts.joined(separator: " ")
     }
 
     /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout). Sleeps in

@@ -11,28 +11,34 @@ enum FormatString {
     static func format(_ format: String, _ arguments: [Value]) throws -> String {
         var out = ""
         var next = 0
-        let chars = Array(format)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            let following = i + 1 < chars.count ? chars[i + 1] : nil
+        var poll = InterruptPoll()
+        // By index, not as an array of Characters (16 bytes each): the format may be large.
+        var i = format.startIndex
+        while i < format.endIndex {
+            try poll.tick()
+            let c = format[i]
+            let after = format.index(after: i)
+            let following = after < format.endIndex ? format[after] : nil
             if (c == "{" || c == "}"), following == c {
                 // `{{` and `}}` are literal braces.
                 out.append(c)
-                i += 2
+                i = format.index(after: after)
             } else if c == "{" {
-                guard let close = chars[(i + 1)...].firstIndex(of: "}") else {
+                guard let close = format[after...].firstIndex(of: "}") else {
                     throw MendError("format: '{' without a closing '}' (write {{ for a literal brace)")
                 }
-                out += try fill(String(chars[(i + 1)..<close]), arguments, next: &next)
-                i = close + 1
+                let text = try fill(String(format[after..<close]), arguments, next: &next)
+                try ValueLimits.checkString(out.utf8.count + text.utf8.count, "format")
+                out += text
+                i = format.index(after: close)
             } else if c == "}" {
                 throw MendError("format: '}' without an opening '{' (write }} for a literal brace)")
             } else {
                 out.append(c)
-                i += 1
+                i = after
             }
         }
+        try ValueLimits.checkString(out.utf8.count, "format")
         return out
     }
 
@@ -106,8 +112,9 @@ enum FormatString {
                 if let p = precision {
                     throw MendError("format: precision .\(p) applies to numbers, got \(value.typeName)")
                 }
-                text = value.display
+                text = try value.displayText("format")
             }
+            guard width > 0 else { return text }
             let padding = width - text.count
             guard padding > 0 else { return text }
             // Numbers align right and everything else left unless the spec says otherwise, as in Python.

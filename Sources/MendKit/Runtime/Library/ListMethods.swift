@@ -9,7 +9,12 @@ extension CoreLibrary {
                 // A snapshot: the function may change the list while we go.
                 let items = try args.receiverList().items
                 let fn = try args.function(0)
-                return .list(ListRef(try items.map { try args.context.call(fn, [$0]) }))
+                // A runbook function polls as it is called; a builtin one (`xs.map(str)`) may not.
+                var poll = InterruptPoll()
+                return .list(ListRef(try items.map {
+                    try poll.tick()
+                    return try args.context.call(fn, [$0])
+                }))
             },
             Builtin.method(of: "list", "filter", params: [Param("fn")], doc: """
                 A new list of the elements for which the function returns true.
@@ -17,7 +22,9 @@ extension CoreLibrary {
                 """, example: #"[1, 2, 3, 4].filter(fn(x) => x % 2 == 0)  # [2, 4]"#) { args in
                 let items = try args.receiverList().items
                 let fn = try args.function(0)
+                var poll = InterruptPoll()
                 return .list(ListRef(try items.filter { item in
+                    try poll.tick()
                     let keep = try args.context.call(fn, [item])
                     guard case .bool(let b) = keep else {
                         throw MendError("list.filter: the function must return a bool, got \(keep.typeName)")

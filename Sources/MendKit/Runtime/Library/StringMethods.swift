@@ -9,23 +9,27 @@ extension CoreLibrary {
                 splits on every occurrence and keeps empty parts. An empty separator is an error.
                 """, example: #""a, b,,c".split(",")  # ["a", " b", "", "c"]"#) { args in
                 let s = try args.receiverString()
-                let parts: [Substring]
-                if let sep = try args.optionalString(0, nilIsAbsent: true) {
-                    guard !sep.isEmpty else { throw MendError("string.split: the separator must not be empty") }
-                    parts = s.split(separator: sep, omittingEmptySubsequences: false)
-                } else {
-                    parts = s.split(whereSeparator: \.isWhitespace)
-                }
-                return .list(ListRef(parts.map { .string(String($0)) }))
+                let sep = try args.optionalString(0, nilIsAbsent: true)
+                if sep?.isEmpty == true { throw MendError("string.split: the separator must not be empty") }
+                return .list(ListRef(try CoreLibrary.split(s, separator: sep)))
             },
             Builtin.method(of: "string", "join", params: [Param("list")], doc: """
                 Joins the elements of a list into one string, with this string between them.
                 Elements are written in display form, so strings are not quoted.
                 """, example: #"", ".join(["a", 1, 2s])  # "a, 1, 2s""#) { args in
                 let sep = try args.receiverString()
-                let parts = try args.list(0).items.map(\.display)
-                let bytes = parts.reduce(sep.utf8.count * max(0, parts.count - 1)) { $0 + $1.utf8.count }
+                let items = try args.list(0).items
+                // Counted as they print, so a list of many large (or shared) values stops early.
+                var bytes = sep.utf8.count * max(0, items.count - 1)
                 try ValueLimits.checkString(bytes, "string.join")
+                var poll = InterruptPoll()
+                let parts = try items.map { item in
+                    try poll.tick()
+                    let text = try item.displayText("string.join")
+                    bytes += text.utf8.count
+                    try ValueLimits.checkString(bytes, "string.join")
+                    return text
+                }
                 return .string(parts.joined(separator: sep))
             },
             Builtin.method(of: "string", "trim", doc: """
@@ -38,10 +42,7 @@ extension CoreLibrary {
                 A final line break does not make an empty last line.
                 """, example: #""a\nb\r\nc\n".lines()  # ["a", "b", "c"]"#) { args in
                 let s = try args.receiverString()
-                // "\r\n" is a single Character in Swift, so one test covers both line ends.
-                var lines = s.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
-                if lines.last?.isEmpty == true { lines.removeLast() }
-                return .list(ListRef(lines.map { .string(String($0)) }))
+                return .list(ListRef(try CoreLibrary.lines(of: s)))
             },
             Builtin.method(of: "string", "starts_with", params: [Param("prefix")], doc: """
                 True when the string begins with the prefix.
@@ -84,5 +85,86 @@ extension CoreLibrary {
                 .bool(try Operators.contains(.string(try args.receiverString()), .string(try args.string(0))))
             },
         ]
+    }
+
+    /// `s.split(separator)`: on every occurrence of a (non-empty) separator, keeping empty parts,
+    /// or on runs of white space without them. Polls for an interruption, and more than
+    /// `maxElements` parts is an error.
+    static func split(_ s: String, separator: String?, maxElements: Int = ValueLimits.maxElements) throws -> [Value] {
+        var parts = Parts("string.split", limit: maxElements)
+        if let sep = separator {
+            var start = s.startIndex
+            while let found = s[start...].firstRange(of: sep) {
+                try parts.append(s[start..<found.lowerBound])
+                start = found.upperBound
+            }
+            try parts.append(s[start...])
+        } else {
+            var start: String.Index?
+            var i = s.startIndex
+            for c in s {
+                let next = s.utf8.index(i, offsetBy: c.utf8.count)
+                if c.isWhitespace {
+                    if let first = start { try parts.append(s[first..<i]) }
+                    start = nil
+                } else if start == nil {
+                    start = i
+                }
+                try parts.tick()
+                i = next
+            }
+            if let first = start { try parts.append(s[first...]) }
+        }
+        return parts.items
+    }
+
+    /// `s.lines()`: the lines of `s` without their `\n` or `\r\n`. Polls for an interruption, and
+    /// more than `maxElements` lines is an error.
+    static func lines(of s: String, maxElements: Int = ValueLimits.maxElements) throws -> [Value] {
+        // By bytes: a line feed is always a Character of its own or the end of "\r\n", so a
+        // line ends at every LF, before the CR that comes first.
+        var lines = Parts("string.lines", limit: maxElements)
+        let utf8 = s.utf8
+        var start = utf8.startIndex
+        var i = start
+        while i < utf8.endIndex {
+            if utf8[i] == UInt8(ascii: "\n") {
+                var end = i
+                if end > start, utf8[utf8.index(before: end)] == UInt8(ascii: "\r") { end = utf8.index(before: end) }
+                try lines.append(s[start..<end])
+                start = utf8.index(after: i)
+            }
+            try lines.tick()
+            i = utf8.index(after: i)
+        }
+        if start < utf8.endIndex { try lines.append(s[start...]) }
+        return lines.items
+    }
+}
+
+/// The parts `split` and `lines` cut a string into, as they are made: within the element limit,
+/// and polling for an interruption, since one call may make millions.
+private struct Parts {
+    let what: String
+    let limit: Int
+    private(set) var items: [Value] = []
+    private var poll = InterruptPoll()
+
+    init(_ what: String, limit: Int) {
+        self.what = what
+        self.limit = limit
+    }
+
+    mutating func append(_ part: Substring) throws {
+        if items.count >= limit {
+            throw MendError("\(what): \(items.count + 1) elements is over the limit of \(limit) elements")
+        }
+        items.append(.string(String(part)))
+        try poll.tick()
+    }
+
+    /// Counts a step of the scan that made no part.
+    mutating func tick() throws {
+        try poll.tick()
     }
 }
