@@ -72,6 +72,14 @@ struct FuzzSandboxTests {
         #expect(run("sleep(-1s)") == .rejected)
     }
 
+    /// A list at the language's cap is 2.4 GB: past libFuzzer's memory limit.
+    @Test func rangeIsSmaller() {
+        #expect(run("len(range(1000000))") == .accepted)
+        #expect(run("range(99999999)") == .rejected)
+        #expect(run("len(range(0, 99999999, 200))") == .accepted)
+        #expect(run("for i in range(99999999) {}") == .outOfBudget)
+    }
+
     @Test func noNamespaceAndNoFileImport() {
         #expect(run("sysctl.get(\"net.core.somaxconn\")") == .rejected)
         #expect(run("file.write(\"/tmp/x\", \"y\")") == .rejected)

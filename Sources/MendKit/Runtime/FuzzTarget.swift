@@ -4,8 +4,8 @@
 /// error or a hang is a finding.
 ///
 /// `run` evaluates the input as a program in a sandbox: the core library only (no namespace, so
-/// nothing reads or changes the host), no file imports, a `sleep` that returns at once, output
-/// thrown away, and an instruction budget so `while true {}` ends.
+/// nothing reads or changes the host), no file imports, a `sleep` that returns at once, a smaller
+/// `range`, output thrown away, and an instruction budget so `while true {}` ends.
 ///
 /// Not part of the embedding API: public only to `@_spi(Fuzzing) import MendKit` (the fuzz driver).
 @_spi(Fuzzing) public enum FuzzTarget: String, CaseIterable, Sendable {
@@ -71,11 +71,24 @@
         return interpreter
     }
 
-    /// The core library with a `sleep` that checks its argument and returns: a fuzzed `sleep(1h)`
-    /// must not stall the fuzzer. Shared: a frozen registry is only read.
+    /// Elements the sandbox's `range` may build: a list at the language's cap (100 000 000 ints,
+    /// 2.4 GB) is legal but over libFuzzer's 2 GiB, and fuzzing it finds nothing new.
+    public static let maxRangeElements = 1_000_000
+
+    /// The core library with a `sleep` that checks its argument and returns (a fuzzed `sleep(1h)`
+    /// must not stall the fuzzer) and a `range` capped at ``maxRangeElements``. Shared: a frozen
+    /// registry is only read.
     static let sandbox: Registry = {
         let registry = Registry()
         CoreLibrary.register(into: registry)
+        if let range = registry.functions["range"] {
+            registry.register(Builtin(name: "range", params: range.params, doc: range.doc, example: range.example) { args in
+                guard try CoreLibrary.rangeBounds(args).count <= UInt128(maxRangeElements) else {
+                    throw MendError("range: more than \(maxRangeElements) elements in the fuzzing sandbox")
+                }
+                return try range.body(&args)
+            })
+        }
         registry.register(Builtin(name: "sleep", params: [Builtin.Param("duration")],
                                   doc: "Checks a duration and returns at once (the fuzzing sandbox).") { args in
             let ns = try args.duration(0)
