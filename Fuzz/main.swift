@@ -7,6 +7,10 @@ import Glibc
 
 /// Read once: every input of a fuzzing run goes to the same target.
 let target: FuzzTarget = {
+    // One legal value at the language's caps (a 100 MB string split into 100 000 000 parts) is
+    // more than libFuzzer's 2 GiB; a hundredth of them still reaches every limit check.
+    ValueLimits.maxStringBytes = 1_000_000
+    ValueLimits.maxElements = 1_000_000
     let name = getenv("MEND_FUZZ_TARGET").map { String(cString: $0) } ?? ""
     guard let target = FuzzTarget(rawValue: name) else {
         let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
