@@ -159,6 +159,7 @@ extension Interpreter {
     public func call(_ function: Value, _ arguments: [Value]) throws -> Value {
         let base = top
         guard base + arguments.count + 1 < stackEnd else { throw MendError("recursion too deep (value stack exhausted)") }
+        startBudgetIfOutermost()
         base.initialize(to: function)
         (base + 1).initialize(from: arguments, count: arguments.count)
         let savedTop = top

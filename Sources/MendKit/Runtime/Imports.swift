@@ -58,6 +58,9 @@ extension Interpreter {
         guard path.hasPrefix("./") || path.hasPrefix("../") || path.hasPrefix("/") else {
             throw MendError("an import path starts with std/, ./, ../ or /: \"\(path)\"", span: span)
         }
+        guard allowsFileImports else {
+            throw MendError("this interpreter imports no files, only standard modules: \"\(path)\"", span: span)
+        }
         let resolved = Interpreter.resolvePath(path, relativeTo: importer?.name)
         return Host.local.canonicalLocalPath(resolved) ?? resolved
     }

@@ -68,12 +68,23 @@ public final class Interpreter: BuiltinContext {
     var failedRequires: [(String, Span)] = []
     /// Deepest runbook call nesting before "recursion too deep".
     public let maxCallDepth: Int
+    /// The most VM instructions one run may execute, nil for no limit (the default). Counted afresh
+    /// by each outermost ``run(_:module:)``, ``evaluate(_:name:)`` and ``call(_:_:)`` (imports, steps
+    /// and callbacks count in the run that reaches them); going past it raises the runtime error
+    /// "the program ran more than N instructions", so untrusted text such as `while true {}` ends.
+    /// Once spent, every further instruction raises it again: a `catch` cannot keep the program going.
+    public var instructionBudget: Int?
+    /// `import "./file.mend"` and other file imports read the local file system; false refuses them
+    /// (standard modules still load), for running text that must not reach any file.
+    public var allowsFileImports = true
 
     let stackBase: UnsafeMutablePointer<Value>
     let stackEnd: UnsafeMutablePointer<Value>
     /// The first free stack slot while a builtin runs, where callbacks put their frames.
     @exclusivity(unchecked) var top: UnsafeMutablePointer<Value>
     @exclusivity(unchecked) var depth = 0
+    /// Instructions left of ``instructionBudget`` in this run; the VM decrements it per instruction.
+    @exclusivity(unchecked) var instructionsLeft = Int.max
     /// Nesting of running steps: host changes are allowed when positive.
     @exclusivity(unchecked) var stepDepth = 0
     /// Active `try` blocks of all frames, innermost last.
@@ -121,6 +132,7 @@ public final class Interpreter: BuiltinContext {
     /// ``UsageError`` or ``Diagnostics`` (a bad import).
     public func run(_ unit: CompiledUnit, module: Module? = nil) throws -> Value {
         let module = module ?? Module(name: unit.file.name, file: unit.file)
+        startBudgetIfOutermost()
         return try onLargeStackIfNeeded {
             try self.runUnit(unit, in: module)
         }
@@ -148,6 +160,11 @@ public final class Interpreter: BuiltinContext {
         let result = try execute(closure, fp: top, argc: 0)
         if isProgram { try throwIfRequiresFailed() }
         return result
+    }
+
+    /// Refills the instruction budget when no runbook code is running (not for a callback of a builtin).
+    func startBudgetIfOutermost() {
+        if depth == 0 { instructionsLeft = instructionBudget ?? Int.max }
     }
 
     /// Interpreter code recurses; it runs on a thread with a large stack so the call-depth limit,

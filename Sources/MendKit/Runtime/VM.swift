@@ -38,6 +38,10 @@
 // every backward jump, every step of a range loop and every frame entry — every loop and every
 // recursion passes one — so `while true {}` stops at once while straight-line code pays nothing.
 // Builtins that wait (`sleep`, `run`) watch the flag themselves.
+//
+// Budget. An embedder running untrusted text sets ``Interpreter/instructionBudget``: every
+// dispatched instruction decrements a counter (Int.max when there is no budget, so the unlimited
+// case pays one decrement and one predictable branch) and the first one past it is a runbook error.
 
 import CMendSupport
 
@@ -93,6 +97,9 @@ extension Interpreter {
             let instr = code[pc]
             pc &+= 1
             do {
+                // One decrement and test per instruction; the budget is Int.max when unlimited.
+                instructionsLeft &-= 1
+                if instructionsLeft < 0 { throw budgetSpent() }
                 switch instr {
                 case .constant(let k):
                     sp.initialize(to: constants[Int(k)])
@@ -385,6 +392,12 @@ extension Interpreter {
                 throw error
             }
         }
+    }
+
+    /// The run went past ``Interpreter/instructionBudget``.
+    @inline(never)
+    func budgetSpent() -> MendError {
+        MendError("the program ran more than \(instructionBudget ?? Int.max) instructions (the interpreter's instruction budget)")
     }
 
     /// A variable read before its `let` ran (possible from a function defined earlier).

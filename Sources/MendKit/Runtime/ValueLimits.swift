@@ -1,11 +1,14 @@
 /// The largest values a runbook may build, checked wherever a string, list or map grows, so a
 /// loop that doubles a value ends in a located error instead of exhausting memory. (The run's
 /// memory budget, `--max-memory`, catches what many values of legal size add up to.)
+///
+/// Process-wide: a program may lower them before any interpreter runs, never while one does. The
+/// fuzz driver does (Fuzz/main.swift), since one value at these caps is over libFuzzer's 2 GiB.
 public enum ValueLimits {
     /// Bytes of one string (UTF-8).
-    public static let maxStringBytes = 100_000_000
+    nonisolated(unsafe) public static var maxStringBytes = 100_000_000
     /// Elements of one list or entries of one map.
-    public static let maxElements = 100_000_000
+    nonisolated(unsafe) public static var maxElements = 100_000_000
 
     /// Throws unless a string of `bytes` bytes may be built; `what` names the operation.
     @inline(__always)

@@ -167,14 +167,7 @@ public enum CoreLibrary {
                 A negative step counts down; step 0 is an error, and so is a list of more than
                 100000000 elements (`for i in range(…)` never builds the list).
                 """, example: #"range(10, 0, -3)  # [10, 7, 4, 1]"#) { args in
-                let first = try args.int(0)
-                let (start, stop) = try args.optionalInt(1).map { (first, $0) } ?? (0, first)
-                let step = try args.optionalInt(2) ?? 1
-                guard step != 0 else { throw MendError("range: step must not be 0") }
-                // Int128 so that the span of any two Ints cannot overflow.
-                let span = Int128(stop) - Int128(start)
-                let stride = Int128(step)
-                let count = span == 0 || (span > 0) != (stride > 0) ? 0 : (span.magnitude + stride.magnitude - 1) / stride.magnitude
+                let (start, step, count) = try rangeBounds(args)
                 guard count <= UInt128(ValueLimits.maxElements) else {
                     throw MendError("range: \(count) elements is more than \(ValueLimits.maxElements); loop with `for i in range(…)` instead")
                 }
@@ -191,6 +184,19 @@ public enum CoreLibrary {
                 return .list(ListRef(items))
             },
         ]
+    }
+
+    /// The first element, the step and the element count of `range(…)`'s arguments.
+    static func rangeBounds(_ args: Arguments) throws -> (start: Int, step: Int, count: UInt128) {
+        let first = try args.int(0)
+        let (start, stop) = try args.optionalInt(1).map { (first, $0) } ?? (0, first)
+        let step = try args.optionalInt(2) ?? 1
+        guard step != 0 else { throw MendError("range: step must not be 0") }
+        // Int128 so that the span of any two Ints cannot overflow.
+        let span = Int128(stop) - Int128(start)
+        let stride = Int128(step)
+        let count = span == 0 || (span > 0) != (stride > 0) ? 0 : (span.magnitude + stride.magnitude - 1) / stride.magnitude
+        return (start, step, count)
     }
 
     /// min (`wanted` -1) or max (1) of the arguments or of a single list.
