@@ -27,17 +27,19 @@ static void set_handler(int signo, void (*handler)(int)) {
     sigaction(signo, &action, NULL);
 }
 
-/* The dispositions mend found, put back by uninstall: a caller's choices outlive the run. (SIGALRM
- * keeps its handler: a step timer may still fire after the run.) */
+/* The dispositions mend found, put back when the last engine that installed the handlers ends: a
+ * caller's choices outlive the run. Counted under a lock, as an embedder may run engines on several
+ * threads at once. (SIGALRM keeps its handler: a step timer may still fire after the run.) */
 static const int handled[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
 #define HANDLED (int)(sizeof handled / sizeof handled[0])
 static struct sigaction saved[HANDLED];
-static int installed = 0;
+static int installs = 0;
+static pthread_mutex_t installs_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void mend_interrupt_install(void) {
-    if (!installed) {
+    pthread_mutex_lock(&installs_lock);
+    if (installs++ == 0) {
         for (int k = 0; k < HANDLED; k++) sigaction(handled[k], NULL, &saved[k]);
-        installed = 1;
     }
     set_handler(SIGINT, on_signal);
     set_handler(SIGTERM, on_signal);
@@ -47,6 +49,7 @@ void mend_interrupt_install(void) {
     set_handler(SIGALRM, on_signal);
     /* With the session gone, a write to its pipe must fail (EPIPE), not kill the run mid-rollback. */
     set_handler(SIGPIPE, SIG_IGN);
+    pthread_mutex_unlock(&installs_lock);
     /* A parent may have started mend with these blocked (the mask is inherited): unblock them, or
      * no signal and no step timeout would ever be seen. */
     sigset_t set;
@@ -59,9 +62,11 @@ void mend_interrupt_install(void) {
 }
 
 void mend_interrupt_uninstall(void) {
-    if (!installed) return;
-    for (int k = 0; k < HANDLED; k++) sigaction(handled[k], &saved[k], NULL);
-    installed = 0;
+    pthread_mutex_lock(&installs_lock);
+    if (installs > 0 && --installs == 0) {
+        for (int k = 0; k < HANDLED; k++) sigaction(handled[k], &saved[k], NULL);
+    }
+    pthread_mutex_unlock(&installs_lock);
 }
 
 void mend_interrupt_arm_timeout(long long nanoseconds) {
