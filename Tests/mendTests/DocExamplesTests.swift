@@ -173,24 +173,27 @@ struct BuiltinExamplesTests {
         #expect(BuiltinExample.all.count >= 30)
     }
 
-    /// Each example runs without an error. Examples of host-changing builtins run as plans over an
-    /// empty root: a unit test must not change the host.
+    /// Each example runs without an error, over a copy of the Ubuntu fixture host (so the service
+    /// examples find systemd and its units there). Examples of host-changing builtins, and examples
+    /// with a step, run as plans: a unit test must not change the host.
     @Test("each builtin's example runs", arguments: BuiltinExample.all)
     func example(_ builtin: BuiltinExample) throws {
         try #require(!builtin.example.isEmpty, "\(builtin.name) has no example")
         let output = CapturedOutput()
         let interpreter = Interpreter(output: output)
         do {
-            if builtin.changesHost {
-                let root = try TemporaryDirectory()
+            let dir = try TemporaryDirectory()
+            let root = try FixtureHost.ubuntu.copy(into: dir.path)
+            if builtin.changesHost || builtin.example.contains("step \"") {
                 let unit = try interpreter.compile(SourceFile(name: "<example of \(builtin.name)>", text: builtin.example))
                 var options = EngineOptions()
                 options.isPlan = true
-                let report = try Engine(interpreter: interpreter, host: Host(root: root.path), options: options).run(unit)
+                let report = try Engine(interpreter: interpreter, host: Host(root: root), options: options).run(unit)
                 let errors = ([report.error?.message] + report.steps.map(\.error?.message)).compactMap { $0 }
                 #expect(report.exitCode == 0, "\(builtin.name): \(errors)")
                 #expect(!report.steps.isEmpty, "\(builtin.name)'s example has no step")
             } else {
+                interpreter.effects = ReadOnlyEffects(host: Host(root: root))
                 _ = try interpreter.evaluate(builtin.example, name: "<example of \(builtin.name)>")
             }
         } catch let error as MendError {

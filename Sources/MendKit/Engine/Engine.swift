@@ -529,6 +529,7 @@ public final class Engine: StepRunner, Effects {
         _ = mend_interrupt_take()
         observer?.rollbackStarted()
         var acted = false
+        var followUps = UndoFollowUps()
         for entry in entries.reversed() where entry.bodyStarted {
             var undoneAll = true
             for change in entry.changes.reversed() where !change.report.compensation && !change.report.undone {
@@ -546,7 +547,10 @@ public final class Engine: StepRunner, Effects {
                     let restored = resource.same(now, change.before)
                     // A change that failed before it took effect leaves nothing to undo.
                     if restored, !change.report.applied { continue }
-                    if !restored { try resource.write(change.target, change.before, on: host) }
+                    if !restored {
+                        followUps.wrote(resource)
+                        try resource.write(change.target, change.before, on: host)
+                    }
                     change.report.undone = true
                     acted = true
                     try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))
@@ -582,6 +586,10 @@ public final class Engine: StepRunner, Effects {
                 _ = mend_interrupt_take()
             }
             if entry.report.status == .changed, undoneAll { entry.report.status = .rolledBack }
+        }
+        for failure in followUps.finish(on: host) {
+            report.rollbackErrors.append(RollbackError(target: failure.kind,
+                                                       message: redactor.redact(describe(failure.error, span: nil, timeout: nil).message)))
         }
         observer?.rollbackFinished(report)
         return acted

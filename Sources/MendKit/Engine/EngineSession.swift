@@ -50,6 +50,8 @@ public struct UndoOutcome {
     public var undone: [ChangeReport] = []
     /// Left as they are, with why: a command, a value changed since mend made it, a failed write.
     public var notUndone: [(change: ChangeReport, reason: String)] = []
+    /// What failed after the changes were written back (``Resource/finishUndo(on:)``), as "kind: error".
+    public var followUpErrors: [String] = []
 }
 
 /// The engine serving the REPL (docs/repl.md). A REPL input is a small program run in the
@@ -153,6 +155,7 @@ extension Engine {
             }
         }
         defer { lock = nil }
+        var followUps = UndoFollowUps()
         for (_, change) in pending {
             guard let resource = change.resource else {
                 if session?.passedOver.insert(change.order).inserted != false {
@@ -174,6 +177,7 @@ extension Engine {
                         outcome.notUndone.append((change.report, "changed since mend made it (now \(shown)); `:undo force` restores it anyway"))
                         if all { continue } else { break }
                     }
+                    followUps.wrote(resource)
                     try resource.write(change.target, change.before, on: host)
                 }
                 change.report.undone = true
@@ -183,6 +187,9 @@ extension Engine {
                 outcome.notUndone.append((change.report, describe(error, span: nil, timeout: nil).message))
             }
             if !all { break }
+        }
+        for failure in followUps.finish(on: host) {
+            outcome.followUpErrors.append("\(failure.kind): \(describe(failure.error, span: nil, timeout: nil).message)")
         }
         return outcome
     }

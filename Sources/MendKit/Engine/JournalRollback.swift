@@ -228,6 +228,7 @@ public enum RunHistory {
             outcome.removedTemporaryFiles.append(run.redactor.redact(temporary))
         }
         var stepsWithCommands = Set<Int>()
+        var followUps = UndoFollowUps()
         for change in run.changes.reversed() where !change.compensation && !change.undone {
             let label = "\(change.kind) \(change.shown)"
             guard change.undoable else {
@@ -246,6 +247,7 @@ public enum RunHistory {
                 } else if resource.same(now, change.after) || !change.applied || force {
                     // A change never marked applied was cut off half-made (its directories made,
                     // its file not yet): what is there is mend's own doing.
+                    followUps.wrote(resource)
                     try resource.write(change.target, change.before, on: host)
                     outcome.undone.append(label)
                 } else {
@@ -256,6 +258,9 @@ public enum RunHistory {
             } catch {
                 outcome.notUndone.append((label, run.redactor.redact(message(of: error))))
             }
+        }
+        for failure in followUps.finish(on: host) {
+            outcome.notUndone.append((failure.kind, run.redactor.redact(message(of: failure.error))))
         }
         for (index, step) in run.steps.sorted(by: { $0.key > $1.key }) where step.hasRollback {
             outcome.skippedBlocks.append("\(index). \(step.name)" + (stepsWithCommands.contains(index) ? " (it ran commands)" : ""))

@@ -70,6 +70,15 @@ public final class Host: Sendable {
         return join(resolved)
     }
 
+    /// The real path of a link itself: its directory resolved as ``resolve(_:)`` does, its last
+    /// component kept, so the link (not what it points to) is read, replaced or removed.
+    public func resolveLink(_ path: String) throws(HostError) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? ""
+        guard !name.isEmpty, name != ".", name != ".." else { throw HostError("\(path): not a path to a link") }
+        let directory = try resolve(parent(of: path))
+        return directory == "/" ? "/" + name : directory + "/" + name
+    }
+
     private func join(_ parts: [Substring]) -> String {
         let tail = parts.joined(separator: "/")
         if isLive { return "/" + tail }

@@ -94,6 +94,32 @@ extension Host {
         syncDirectory(parent(of: resolved))
     }
 
+    /// The target a symbolic link at a resolved path points to, as written; nil when the path is
+    /// not a symbolic link (or does not exist). Enablement links of init systems are read this way.
+    public func linkTarget(_ resolved: String) throws(HostError) -> String? {
+        try refuseNUL(inPath: resolved)
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(resolved, &buffer, buffer.count - 1)
+        guard n >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR || errno == EINVAL { return nil }
+            throw HostError.last("cannot read the link \(shown(resolved))")
+        }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Makes a symbolic link at a resolved path pointing to `target` (kept as written: a link
+    /// under `--root` points where it would on that system), replacing a link already there.
+    public func makeLink(_ resolved: String, to target: String) throws(HostError) {
+        try refuseNUL(inPath: resolved)
+        try Host.refuseNUL(target, "the link target")
+        if let existing = try linkTarget(resolved) {
+            if existing == target { return }
+            try remove(resolved)
+        }
+        if symlink(target, resolved) != 0 { throw HostError.last("cannot create the link \(shown(resolved))") }
+        syncDirectory(parent(of: resolved))
+    }
+
     /// Creates a directory at a resolved path.
     public func makeDirectory(_ resolved: String, mode: UInt32 = 0o755) throws(HostError) {
         try refuseNUL(inPath: resolved)

@@ -10,6 +10,7 @@ extension Registry {
         registry.register(SysctlNamespace.table)
         registry.register(SysfsNamespace.table)
         registry.register(UlimitNamespace.table)
+        registry.register(ServiceNamespace.table)
         return registry
     }
 }

@@ -117,6 +117,7 @@ enum MetaCommands {
         for (change, reason) in outcome.notUndone {
             repl.fail("not undone: \(change.summary) — \(reason)")
         }
+        for error in outcome.followUpErrors { repl.fail(repl.redacted("after undoing: \(error)")) }
         if outcome.undone.isEmpty, outcome.notUndone.isEmpty { Console.error("nothing to undo") }
     }
 

@@ -1,0 +1,120 @@
+/// OpenRC (Alpine): `rc-service NAME status` for runtime state (its exit code says which),
+/// init scripts in /etc/init.d, and enablement as the links /etc/runlevels/LEVEL/NAME →
+/// /etc/init.d/NAME that `rc-update add` makes. mend makes and removes those links itself, so
+/// enablement works the same on the live host and under `--root`, and undo restores the exact
+/// runlevels. OpenRC keeps no restart count, exit status or mask.
+struct OpenRCManager: ServiceManager {
+    var name: String { "openrc" }
+    var package: String { "openrc" }
+
+    /// `rc-service NAME status` exit codes (OpenRC's rc-service(8), librc's RC_SERVICE_* states).
+    static func state(forStatus code: Int32) -> (state: String, sub: String) {
+        switch code {
+        case 0: return ("active", "started")
+        case 3: return ("inactive", "stopped")
+        case 4: return ("deactivating", "stopping")
+        case 8: return ("activating", "starting")
+        case 16: return ("inactive", "inactive")
+        case 32: return ("failed", "crashed")
+        default: return ("inactive", "unknown")
+        }
+    }
+
+    func status(_ unit: String, on host: Host) throws -> ServiceStatus {
+        let enabled = try enablement(unit, on: host)
+        let exists = scriptExists(unit, on: host)
+        var status = ServiceStatus(name: unit, manager: name, load: exists ? "loaded" : "not-found", enabled: enabled.state)
+        status.unitFile = exists ? "/etc/init.d/\(unit)" : nil
+        guard host.isLive else { return status }
+        guard exists else {
+            status.state = "inactive"
+            status.sub = "dead"
+            status.active = false
+            return status
+        }
+        let (state, sub) = Self.state(forStatus: try rcService(unit, "status", on: host).status)
+        status.state = state
+        status.sub = sub
+        status.result = sub == "crashed" ? "crashed" : nil
+        status.mainPID = mainPID(unit, on: host)
+        status.active = state == "active" && (status.mainPID.map { ServiceManagers.isLive($0, on: host) } ?? true)
+        return status
+    }
+
+    func runtimeState(_ unit: String, on host: Host) throws -> String {
+        guard scriptExists(unit, on: host) else { return "inactive" }
+        return Self.state(forStatus: try rcService(unit, "status", on: host).status).state
+    }
+
+    func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
+        try ServiceManagers.refuseOffline(action, unit, on: host)
+        try ServiceManagers.requireRoot(action, unit, on: host)
+        // zap forgets a crashed state, as reset-failed does for systemd.
+        let verb = action == .resetFailed ? "zap" : action.rawValue
+        let result = try rcService(unit, verb, on: host, timeout: 300_000_000_000)
+        guard result.status == 0, !result.timedOut, !result.stopped else {
+            throw ServiceManagers.failure("rc-service \(unit) \(verb)", result)
+        }
+    }
+
+    func enablement(_ unit: String, on host: Host) throws -> Enablement {
+        var levels: [String] = []
+        for level in ServiceManagers.names(in: "/etc/runlevels", on: host) where level.isDirectory {
+            let path = try host.resolveLink("/etc/runlevels/\(level.name)/\(unit)")
+            if try host.linkTarget(path) != nil || host.info(path) != nil { levels.append(level.name) }
+        }
+        if !levels.isEmpty { return Enablement(state: "enabled", links: levels) }
+        return Enablement(state: scriptExists(unit, on: host) ? "disabled" : "not-found", links: [])
+    }
+
+    func setEnablement(_ unit: String, _ target: Enablement, on host: Host) throws {
+        let wanted = Set(target.links ?? (target.isEnabled ? ["default"] : []))
+        let now = Set(try enablement(unit, on: host).links ?? [])
+        for level in now.subtracting(wanted).sorted() {
+            try host.remove(host.resolveLink("/etc/runlevels/\(level)/\(unit)"))
+        }
+        for level in wanted.subtracting(now).sorted() {
+            let directory = try host.resolve("/etc/runlevels/\(level)")
+            if try host.info(directory) == nil { try host.makeDirectory(directory) }
+            try host.makeLink(host.resolveLink("/etc/runlevels/\(level)/\(unit)"), to: "/etc/init.d/\(unit)")
+        }
+    }
+
+    func plannedEnablement(_ unit: String, enabled: Bool, on host: Host) throws -> Enablement {
+        Enablement(state: enabled ? "enabled" : (scriptExists(unit, on: host) ? "disabled" : "not-found"),
+                   links: enabled ? ["default"] : [])
+    }
+
+    func definitionPath(_ unit: String) -> (path: String, mode: UInt32) { ("/etc/init.d/\(unit)", 0o755) }
+    func definitionCandidates(_ unit: String) -> [String] { ["/etc/init.d/\(unit)"] }
+
+    func knownNames(on host: Host) -> [String] {
+        ServiceManagers.names(in: "/etc/init.d", on: host).filter { !$0.isDirectory }.map(\.name)
+    }
+
+    func instances(of template: String, on host: Host) throws -> [String] { [] }
+
+    private func scriptExists(_ unit: String, on host: Host) -> Bool {
+        guard let path = try? host.resolve("/etc/init.d/\(unit)"), let info = try? host.info(path) else { return false }
+        return !info.isDirectory
+    }
+
+    /// The pid of a daemon start-stop-daemon started, from OpenRC's record of it
+    /// (/run/openrc/daemons/NAME/NNN holds `pidfile=…`), or nil.
+    private func mainPID(_ unit: String, on host: Host) -> Int? {
+        for entry in ServiceManagers.names(in: "/run/openrc/daemons/\(unit)", on: host) where !entry.isDirectory {
+            guard let bytes = try? host.read(host.resolve("/run/openrc/daemons/\(unit)/\(entry.name)")) else { continue }
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("pidfile=") {
+                let file = String(line.dropFirst("pidfile=".count))
+                guard file.hasPrefix("/"), let pid = try? host.read(host.resolve(file)),
+                      let n = Int(String(decoding: pid, as: UTF8.self).trimmingCharacters()) else { continue }
+                return n
+            }
+        }
+        return nil
+    }
+
+    private func rcService(_ unit: String, _ verb: String, on host: Host, timeout: Int = 90_000_000_000) throws -> ProcessResult {
+        try ServiceManagers.run(["rc-service", unit, verb], package: package, on: host, timeout: timeout)
+    }
+}
