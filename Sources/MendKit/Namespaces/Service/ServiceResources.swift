@@ -27,6 +27,10 @@ public struct ServiceRuntimeResource: Resource {
         let wanted = Self.runs(word)
         if wanted, !Self.runs(now) { try manager.act(.start, target, on: host) }
         if !wanted, Self.runs(now) { try manager.act(.stop, target, on: host) }
+        // Back to a stopped state that was not a failure: the failure the run caused goes too.
+        if !wanted, word != "failed", try manager.runtimeState(target, on: host) == "failed" {
+            try manager.act(.resetFailed, target, on: host)
+        }
     }
 
     public func reportValue(_ state: JSON) -> JSON {
