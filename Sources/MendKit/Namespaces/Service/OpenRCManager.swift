@@ -99,19 +99,16 @@ struct OpenRCManager: ServiceManager {
         return !info.isDirectory
     }
 
-    /// The pid of a daemon start-stop-daemon started, from OpenRC's record of it
-    /// (/run/openrc/daemons/NAME/NNN holds `pidfile=…`), or nil.
+    /// The pid of the daemon OpenRC started, from the pid file it records for the service
+    /// (/run/openrc/options/NAME/pidfile, written by start-stop-daemon and supervise-daemon), or nil.
     private func mainPID(_ unit: String, on host: Host) -> Int? {
-        for entry in ServiceManagers.names(in: "/run/openrc/daemons/\(unit)", on: host) where !entry.isDirectory {
-            guard let bytes = try? host.read(host.resolve("/run/openrc/daemons/\(unit)/\(entry.name)")) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("pidfile=") {
-                let file = String(line.dropFirst("pidfile=".count))
-                guard file.hasPrefix("/"), let pid = try? host.read(host.resolve(file)),
-                      let n = Int(String(decoding: pid, as: UTF8.self).trimmingCharacters()) else { continue }
-                return n
-            }
+        func text(_ path: String) -> String? {
+            guard let resolved = try? host.resolve(path), let bytes = try? host.read(resolved) else { return nil }
+            return String(decoding: bytes, as: UTF8.self).trimmingCharacters()
         }
-        return nil
+        guard let file = text("/run/openrc/options/\(unit)/pidfile"), file.hasPrefix("/"),
+              let pid = text(file).flatMap({ Int($0) }), pid > 0 else { return nil }
+        return pid
     }
 
     private func rcService(_ unit: String, _ verb: String, on host: Host, timeout: Int = 90_000_000_000) throws -> ProcessResult {

@@ -33,6 +33,7 @@ struct SysVManager: ServiceManager {
         status.sub = sub
         status.active = state == "active"
         status.result = state == "failed" ? "dead" : nil
+        status.mainPID = state == "active" ? mainPID(unit, on: host) : nil
         return status
     }
 
@@ -136,6 +137,17 @@ struct SysVManager: ServiceManager {
             }
         }
         return fields
+    }
+
+    /// The pid in the conventional pid file (/run/NAME.pid, /var/run/NAME.pid) when its process lives.
+    private func mainPID(_ unit: String, on host: Host) -> Int? {
+        for path in ["/run/\(unit).pid", "/var/run/\(unit).pid"] {
+            guard let resolved = try? host.resolve(path), let bytes = try? host.read(resolved),
+                  let pid = Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters()),
+                  ServiceManagers.isLive(pid, on: host) else { continue }
+            return pid
+        }
+        return nil
     }
 
     private func scriptExists(_ unit: String, on host: Host) -> Bool {
