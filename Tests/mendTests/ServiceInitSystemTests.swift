@@ -1,0 +1,303 @@
+import Glibc
+import Testing
+
+/// The seed's template unit, with a small script in place of the node: the mode file
+/// /run/app-mode-INSTANCE picks run (default), fail (exit 1) or ok (exit 0).
+private let appScript = """
+    #!/bin/sh
+    mode=$(cat /run/app-mode-$1 2>/dev/null || echo run)
+    echo "app $1 starting, mode=$mode, pid=$$"
+    case $mode in fail) exit 1;; ok) exit 0;; esac
+    while :; do sleep 1; done
+    """
+
+private func appRunbook(script: String, failAtEnd: Bool) -> String {
+    """
+    runbook "the seed's node instances"
+    let unit = '''
+    [Unit]
+    Description=node %i
+    StartLimitIntervalSec=60
+    StartLimitBurst=3
+
+    [Service]
+    ExecStart=\(script) %i
+    Restart=on-failure
+    RestartSec=1
+    Environment="NODE_ID=%i"
+
+    [Install]
+    WantedBy=multi-user.target
+    '''
+    step "unit" {
+      service.install_unit("app@.service", unit)
+    }
+    step "instances" {
+      for n in ["node1", "node2"] {
+        service.enable("app@${n}", now: true)
+        let s = service.wait("app@${n}", "running", timeout: 10s)
+        assert s.active and s.enabled == "enabled"
+        print("${n}.pid=${s.main_pid}")
+      }
+    }
+    step "then" {
+      assert \(!failAtEnd), "a later step fails"
+    }
+    """
+}
+
+/// What systemd says of the app units, from outside mend.
+private let systemdState = """
+    echo "file=$(test -e /etc/systemd/system/app@.service && echo yes || echo no)"
+    echo "links=$(ls /etc/systemd/system/multi-user.target.wants 2>/dev/null | tr '\\n' ' ')"
+    for n in node1 node2; do
+      echo "$n.enabled=$(systemctl is-enabled app@$n 2>/dev/null || true)"
+      echo "$n.active=$(systemctl is-active app@$n 2>/dev/null || true)"
+      echo "$n.pid=$(systemctl show -p MainPID app@$n | cut -d= -f2)"
+    done
+    echo "reload=$(systemctl show -p NeedDaemonReload app@node1 | cut -d= -f2)"
+    """
+
+@Suite("service: real systemd as PID 1 of private namespaces", .serialized)
+struct ServiceSystemdTests {
+    @Test("install, enable and start two instances; kill -9 restarts; rollback leaves systemd as it was")
+    func instancesAndRollback() throws {
+        let machine = try SystemdMachine()
+        defer { machine.shutdown() }
+        let script = try machine.put("app.sh", appScript)
+        #expect(chmod(script, 0o755) == 0)
+        let runbook = try machine.put("app.mend", appRunbook(script: script, failAtEnd: false))
+        let failing = try machine.put("app-fails.mend", appRunbook(script: script, failAtEnd: true))
+
+        // Plan first: the unit does not exist yet; nothing may change.
+        let before = try machine.run(systemdState)
+        let plan = try machine.run(#""$MEND" plan \#(shellQuote(runbook)) --format json"#)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let planned = try parseReport(MendBinary.Result(status: plan.status, stdout: plan.stdout, stderr: plan.stderr))
+        let changes = steps(planned).flatMap { $0["changes"]?.array ?? [] }
+        let shown = changes.map { "\($0["kind"]?.string ?? "") \($0["target"]?.string ?? ""): \($0["before"]?.text ?? "") → \($0["after"]?.text ?? "")" }
+        #expect(shown.contains("service.enablement app@node1.service: \"disabled\" → \"enabled\""), "\(shown)")
+        #expect(shown.contains("service app@node1.service: \"inactive\" → \"active\""), "\(shown)")
+        #expect(changes.map { $0["kind"]?.string ?? "" }.prefix(2) == ["service.unit", "service.daemon_reload"])
+        #expect(changes.first?["after"]?.string?.contains("Restart=on-failure") == true)
+        #expect(try machine.run(systemdState).stdout == before.stdout, "the plan changed systemd")
+
+        // A later failure undoes everything: file gone, reloaded, not enabled, not running, no links.
+        let failed = try machine.run(#""$MEND" run \#(shellQuote(failing)) --state-dir /tmp/state"#)
+        #expect(failed.status == 1, "\(failed.stdout)\n\(failed.stderr)")
+        let after = try machine.run(systemdState).stdout
+        #expect(marker("file", in: after) == "no")
+        #expect(marker("links", in: after) == "")
+        #expect(marker("node1.enabled", in: after) == "" || marker("node1.enabled", in: after) == "not-found", "\(after)")
+        #expect(marker("node1.active", in: after) == "inactive")
+        #expect(marker("node2.active", in: after) == "inactive")
+        #expect(marker("reload", in: after) == "no", "systemd reloaded after the unit file went")
+
+        // The run that succeeds: both instances run with live main processes.
+        let run = try machine.run(#""$MEND" run \#(shellQuote(runbook)) --state-dir /tmp/state --format json"#)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        let runId = try parseReport(MendBinary.Result(status: run.status, stdout: run.stdout, stderr: run.stderr))["run_id"]?.string ?? "?"
+        for n in ["node1", "node2"] {
+            #expect(marker("\(n).pid", in: run.stderr).flatMap { Int($0) } != nil, "a live main pid: \(run.stderr)")
+        }
+        let running = try machine.run(systemdState).stdout
+        #expect(marker("node1.active", in: running) == "active" && marker("node2.active", in: running) == "active", "\(running)")
+        #expect(marker("links", in: running) == "app@node1.service app@node2.service ", "\(running)")
+
+        // kill -9 of node1's main process: systemd restarts it, and status counts it.
+        let kill = try machine.put("kill.mend", """
+            step "kill node1" {
+              let old = service.status("app@node1").main_pid
+              run("kill", "-9", "${old}")
+              let s = service.wait("app@node1", "running", timeout: 10s)
+              print("restarts=${s.restarts}")
+              print("changed=${s.main_pid != old}")
+            } rollback { }
+            """)
+        let restarted = try machine.run(#""$MEND" run \#(shellQuote(kill)) --state-dir /tmp/state"#)
+        #expect(restarted.status == 0, "\(restarted.stdout)\n\(restarted.stderr)")
+        #expect(marker("restarts", in: restarted.stdout + restarted.stderr) == "1", "\(restarted.stderr)")
+        #expect(marker("changed", in: restarted.stdout + restarted.stderr) == "true")
+
+        // mend rollback of the successful run: systemd is as it was before any of it.
+        let undone = try machine.run(#""$MEND" rollback \#(runId) --state-dir /tmp/state"#)
+        #expect(undone.status == 0, "\(undone.stdout)\n\(undone.stderr)")
+        #expect(try machine.run(systemdState).stdout == before.stdout)
+    }
+
+    @Test("the shipped restart-policy runbook checks the seed's restart table and leaves nothing behind")
+    func restartPolicy() throws {
+        let machine = try SystemdMachine()
+        defer { machine.shutdown() }
+        let runbook = LanguageDoc.repositoryRoot + "/runbooks/go-node/restart-policy.mend"
+        let copy = try machine.put("restart-policy.mend", try readFile(runbook))
+        let listing = "ls /etc/systemd/system /usr/local/bin; systemctl list-units --all --plain --no-legend 'mend-restart-probe*'"
+        let before = try machine.run(listing).stdout
+        let run = try machine.run(#""$MEND" run \#(shellQuote(copy)) --param restart_sec=1s --state-dir /tmp/state"#)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        for step in ["exit 0 → no restart", "exit 1 → restart", "SIGKILL → restart", "more than 3 starts in 1m0s → failed"] {
+            #expect(run.stdout.contains("● ") && run.stdout.contains(step), "\(step): \(run.stdout)")
+        }
+        #expect(try machine.run(listing).stdout == before)
+    }
+
+    @Test("errors: an unknown unit suggests the right one; not root is exit 77 naming the unit; a failed start shows the journal")
+    func errors() throws {
+        let machine = try SystemdMachine()
+        defer { machine.shutdown() }
+        let script = try machine.put("app.sh", appScript)
+        #expect(chmod(script, 0o755) == 0)
+        _ = try machine.run(#""$MEND" run \#(shellQuote(try machine.put("app.mend", appRunbook(script: script, failAtEnd: false)))) --state-dir /tmp/s"#)
+
+        let typoFile = try machine.put("typo.mend", #"step "s" { service.restart("ap@node1") }"#)
+        let typo = try machine.run(#""$MEND" plan \#(shellQuote(typoFile))"#)
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("no unit 'ap@node1.service' (did you mean app@node1.service?)"), "\(typo.stderr)")
+
+        let stopFile = try machine.put("stop.mend", #"step "s" { service.stop("app@node2") }"#)
+        let nobody = try machine.run(#"cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups "$MEND" run \#(shellQuote(stopFile)) --state-dir /tmp/nobody"#)
+        #expect(nobody.status == 77, "\(nobody.stdout)\n\(nobody.stderr)")
+        #expect(nobody.stderr.contains("cannot stop app@node2.service: managing services needs root"), "\(nobody.stderr)")
+
+        let brokenFile = try machine.put("broken.mend", #"""
+            step "broken" {
+              service.install_unit("broken", "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo about to fail; exit 3'\n")
+              service.start("broken")
+            }
+            """#)
+        let broken = try machine.run(#"""
+            "$MEND" run \#(shellQuote(brokenFile)) --state-dir /tmp/s; echo "status=$?"
+            echo "file=$(test -e /etc/systemd/system/broken.service && echo yes || echo no)"
+            """#)
+        #expect(marker("status", in: broken.stdout) == "1")
+        #expect(broken.stderr.contains("Result=exit-code, main process exited, status 3"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("about to fail"), "the journal's lines: \(broken.stderr)")
+        #expect(marker("file", in: broken.stdout) == "no")
+    }
+
+    @Test("the kernel baseline's new unit limits restart the running node instances")
+    func baselineRestartsForNewLimits() throws {
+        let machine = try SystemdMachine()
+        defer { machine.shutdown() }
+        let script = try machine.put("app.sh", appScript)
+        #expect(chmod(script, 0o755) == 0)
+        let setup = try machine.run(#"""
+            mkdir -p /etc/systemd/system && printf '[Service]\nExecStart=%s %%i\n' \#(shellQuote(script)) > /etc/systemd/system/node@.service
+            systemctl daemon-reload && systemctl start node@a
+            echo "pid=$(systemctl show -p MainPID node@a | cut -d= -f2)"
+            """#)
+        let old = marker("pid", in: setup.stdout)
+        let baseline = LanguageDoc.repositoryRoot + "/runbooks/go-node/kernel-baseline.mend"
+        let copy = try machine.put("baseline.mend", try readFile(baseline))
+        let run = try machine.run(#"""
+            "$MEND" run \#(shellQuote(copy)) --step "Open files and processes for the node's systemd unit" --param nofile=4096 --param min_disk=0B --param min_cpus=1 --param min_memory=1MiB --state-dir /tmp/s
+            pid=$(systemctl show -p MainPID node@a | cut -d= -f2)
+            echo "pid=$pid"
+            grep "Max open files" /proc/$pid/limits | awk '{print "nofile=" $4}'
+            """#)
+        #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
+        #expect(run.stdout.contains("service node@a.service: \"active\" → \"restart\""), "\(run.stdout)")
+        #expect(marker("pid", in: run.stdout) != old)
+        // 4096: below the hard limit this test machine gives the namespace's systemd.
+        #expect(marker("nofile", in: run.stdout) == "4096", "\(run.stdout)")
+    }
+}
+
+@Suite("service: real OpenRC and SysV init in chroots", .serialized)
+struct ServiceInitScriptTests {
+    static let openrcScript = """
+        #!/sbin/openrc-run
+        description="tiny sleep loop"
+        pidfile="/run/${RC_SVCNAME}.pid"
+        command="/bin/sh"
+        command_args="-c 'while :; do sleep 1; done'"
+        command_background=yes
+        """
+    static let sysvScript = """
+        #!/bin/sh
+        ### BEGIN INIT INFO
+        # Provides:          sleeper
+        # Required-Start:    $remote_fs
+        # Required-Stop:     $remote_fs
+        # Default-Start:     2 3 4 5
+        # Default-Stop:      0 1 6
+        # Short-Description: tiny sleep loop
+        ### END INIT INFO
+        . /lib/lsb/init-functions
+        PIDFILE=/run/sleeper.pid
+        case "$1" in
+          start)  start-stop-daemon --start --quiet --background --make-pidfile --pidfile $PIDFILE --exec /bin/sh -- -c 'while :; do sleep 1; done' ;;
+          stop)   start-stop-daemon --stop --quiet --pidfile $PIDFILE --retry TERM/5/KILL/2 --remove-pidfile ;;
+          status) status_of_proc -p $PIDFILE /bin/sh sleeper && exit 0 || exit $? ;;
+          restart) $0 stop; $0 start ;;
+          *) echo "Usage: $0 {start|stop|status|restart}"; exit 2 ;;
+        esac
+        """
+
+    static func runbook(_ script: String) -> String {
+        """
+        param fail = false
+        let script = '''
+        \(script)
+        '''
+        step "sleeper" {
+          service.install_unit("sleeper", script)
+          service.enable("sleeper", now: true)
+          let s = service.wait("sleeper", "running", timeout: 10s)
+          print("state=${s.state}")
+          print("enabled=${s.enabled}")
+          print("pid=${s.main_pid}")
+        }
+        step "stop and start" {
+          service.stop("sleeper")
+          assert service.status("sleeper").state == "inactive"
+          service.disable("sleeper")
+          assert service.status("sleeper").enabled == "disabled"
+          service.enable("sleeper", now: true)
+          assert service.wait("sleeper", "running", timeout: 10s).active
+        }
+        step "then" { assert not fail, "a later step fails" }
+        """
+    }
+
+    /// Prints whether the script, its links and its process are there.
+    static let state = """
+        echo "script=$(test -e /etc/init.d/sleeper && echo yes || echo no)"
+        echo "links=$(ls /etc/runlevels/*/sleeper /etc/rc?.d/*sleeper 2>/dev/null | wc -l)"
+        echo "procs=$(ps -eo args | grep -c '^/bin/sh -c while')"
+        """
+
+    @Test("start, stop, enable, disable and status round trip; a failure and mend rollback restore state and links",
+          arguments: [InitJail.Flavor.openrc, .sysv])
+    func roundTrip(_ flavor: InitJail.Flavor) throws {
+        let share = try TemporaryDirectory()
+        let file = share.path + "/sleeper.mend"
+        try writeFile(file, Self.runbook(flavor == .openrc ? Self.openrcScript : Self.sysvScript))
+        let result = try InitJail.run(flavor, """
+            echo "manager=$("$MEND" eval 'service.manager()')"
+            \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"before."))
+            "$MEND" run \(shellQuote(file)) --param fail=true --state-dir /tmp/s > /tmp/failed.out 2>&1; echo "failed.status=$?"
+            \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"failed."))
+            "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run.status=$?"
+            \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"run."))
+            "$MEND" rollback last --state-dir /tmp/s; echo "rollback.status=$?"
+            \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"undone."))
+            """, share: share)
+        let out = result.stdout + result.stderr
+        #expect(marker("manager", in: out) == "\"\(flavor.rawValue)\"", "\(out)")
+        #expect(marker("failed.status", in: out) == "1", "\(out)")
+        #expect(marker("run.status", in: out) == "0", "\(out)")
+        #expect(marker("rollback.status", in: out) == "0", "\(out)")
+        #expect(marker("state", in: out) == "active")
+        #expect(marker("enabled", in: out) == "enabled")
+        #expect(marker("pid", in: out).flatMap { Int($0) } != nil, "a main pid: \(out)")
+        for phase in ["failed", "undone"] {
+            #expect(marker("\(phase).script", in: out) == "no", "\(phase): \(out)")
+            #expect(marker("\(phase).links", in: out) == "0", "\(phase): \(out)")
+            #expect(marker("\(phase).procs", in: out) == "0", "\(phase): \(out)")
+        }
+        #expect(marker("run.script", in: out) == "yes")
+        #expect(marker("run.links", in: out) != "0")
+        #expect(marker("run.procs", in: out) == "1", "\(out)")
+    }
+}
