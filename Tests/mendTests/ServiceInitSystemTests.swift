@@ -170,6 +170,22 @@ struct ServiceSystemdTests {
             echo "file=$(test -e /etc/systemd/system/broken.service && echo yes || echo no)"
             """#)
         #expect(marker("status", in: broken.stdout) == "1")
+        // A reload as the first change of a run, and its undo; an enabled-runtime unit enabled for good.
+        let reloadFile = try machine.put("reload.mend", """
+            step "reload" { assert service.daemon_reload() }
+            step "runtime" {
+              run("systemctl", "enable", "--runtime", "app@node3")
+              assert service.status("app@node3").enabled == "enabled-runtime"
+              assert service.enable("app@node3")
+              assert service.status("app@node3").enabled == "enabled"
+            } rollback { run("systemctl", "disable", "--runtime", "app@node3") }
+            step "fail" { fail("undo") }
+            """)
+        let reload = try machine.run(#""$MEND" run \#(shellQuote(reloadFile)) --state-dir /tmp/r; echo "status=$?"; echo "enabled=$(systemctl is-enabled app@node3)""#)
+        #expect(marker("status", in: reload.stdout) == "1", "\(reload.stdout)\n\(reload.stderr)")
+        #expect(reload.stderr.contains("undo") && !reload.stderr.contains("changed while"), "\(reload.stderr)")
+        #expect(marker("enabled", in: reload.stdout) == "disabled", "\(reload.stdout)")
+
         #expect(broken.stderr.contains("Result=exit-code, main process exited, status 3"), "\(broken.stderr)")
         #expect(broken.stderr.contains("about to fail"), "the journal's lines: \(broken.stderr)")
         #expect(marker("file", in: broken.stdout) == "no")
@@ -279,6 +295,8 @@ struct ServiceInitScriptTests {
             "$MEND" run \(shellQuote(file)) --param fail=true --state-dir /tmp/s > /tmp/failed.out 2>&1; echo "failed.status=$?"
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"failed."))
             "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run.status=$?"
+            # start-stop-daemon writes the pid file before the daemon's exec: give ps time to see it.
+            for i in 1 2 3 4 5 6 7 8 9 10; do ps -eo args | grep -q '^/bin/sh -c while' && break; sleep 0.2; done
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"run."))
             "$MEND" rollback last --state-dir /tmp/s; echo "rollback.status=$?"
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"undone."))

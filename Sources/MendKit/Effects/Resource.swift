@@ -20,7 +20,7 @@ public protocol Resource: Sendable {
     /// In a plan, the state to plan from when reading `target` failed for want of privileges: as
     /// much as can be known, marked `"unknown": reason`; nil when nothing can be planned over it.
     func unknownState(_ target: String, reason: String, on host: Host) -> JSON?
-    /// Runs once after an undo pass wrote states of this kind (a failed run's rollback, `mend
+    /// Runs once after an undo pass undid changes of this kind (a failed run's rollback, `mend
     /// rollback`, the REPL's `:undo`), for what must follow a batch of restores: systemd re-reads
     /// the unit files it was given back only after the last of them is in place.
     func finishUndo(on host: Host) throws

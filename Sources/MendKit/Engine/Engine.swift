@@ -547,10 +547,8 @@ public final class Engine: StepRunner, Effects {
                     let restored = resource.same(now, change.before)
                     // A change that failed before it took effect leaves nothing to undo.
                     if restored, !change.report.applied { continue }
-                    if !restored {
-                        followUps.wrote(resource)
-                        try resource.write(change.target, change.before, on: host)
-                    }
+                    followUps.undid(resource)
+                    if !restored { try resource.write(change.target, change.before, on: host) }
                     change.report.undone = true
                     acted = true
                     try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))

@@ -177,9 +177,9 @@ extension Engine {
                         outcome.notUndone.append((change.report, "changed since mend made it (now \(shown)); `:undo force` restores it anyway"))
                         if all { continue } else { break }
                     }
-                    followUps.wrote(resource)
                     try resource.write(change.target, change.before, on: host)
                 }
+                followUps.undid(resource)
                 change.report.undone = true
                 outcome.undone.append(change.report)
                 try? journal?.append(.object([("type", .string("undone")), ("seq", .int(change.sequence))]))

@@ -243,11 +243,12 @@ public enum RunHistory {
             do {
                 let now = try resource.read(change.target, on: host)
                 if resource.same(now, change.before) {
+                    followUps.undid(resource)
                     outcome.alreadyUndone.append(label)
                 } else if resource.same(now, change.after) || !change.applied || force {
                     // A change never marked applied was cut off half-made (its directories made,
                     // its file not yet): what is there is mend's own doing.
-                    followUps.wrote(resource)
+                    followUps.undid(resource)
                     try resource.write(change.target, change.before, on: host)
                     outcome.undone.append(label)
                 } else {

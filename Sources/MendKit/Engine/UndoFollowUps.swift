@@ -1,11 +1,11 @@
-/// The kinds of state an undo pass wrote, so each kind's ``Resource/finishUndo(on:)`` runs once
+/// The kinds of state an undo pass undid (written back, or found already restored), so each kind's ``Resource/finishUndo(on:)`` runs once
 /// when the pass ends (in the order the kinds were first written).
 struct UndoFollowUps {
     private var resources: [any Resource] = []
     private var kinds: Set<String> = []
 
-    /// Notes that a state of `resource`'s kind was written back.
-    mutating func wrote(_ resource: any Resource) {
+    /// Notes that a change of `resource`'s kind was undone.
+    mutating func undid(_ resource: any Resource) {
         if kinds.insert(resource.kind).inserted { resources.append(resource) }
     }
 

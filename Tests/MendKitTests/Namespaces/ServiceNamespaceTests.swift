@@ -159,6 +159,50 @@ import Testing
         }
     }
 
+    @Test func anAliasNamesTheUnitItPointsTo() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let before = FixtureRoot.snapshot(dir.path)
+            let interpreter = Interpreter()
+            interpreter.effects = ReadOnlyEffects(host: MendKit.Host(root: dir.path))
+            #expect(try interpreter.evaluate(#"service.status("sshd").name"#).literal == #""ssh.service""#)
+            let (remove, _) = try run(#"step "r" { service.remove_unit("sshd") }"#, in: dir)
+            #expect(failure(remove)?.contains("comes from /lib/systemd/system/ssh.service") == true, "\(failure(remove) ?? "")")
+            #expect(FixtureRoot.snapshot(dir.path) == before)
+        }
+    }
+
+    @Test func templatesAreNotEnabledOrDisabledWhole() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let (disable, _) = try run(#"step "d" { service.disable("getty@.service") }"#, in: dir)
+            #expect(failure(disable)?.contains("is a template: name an instance") == true, "\(failure(disable) ?? "")")
+            let (planned, _) = try run("""
+                step "s" {
+                  service.install_unit("app@.service", "[Service]\\nExecStart=/bin/app %i\\n")
+                  print(service.status("app@a").exists)
+                  service.enable("app@a")
+                }
+                """, in: dir, plan: true)
+            #expect(failure(planned)?.contains("is static: it has no [Install] section") == true, "\(failure(planned) ?? "")")
+        }
+    }
+
+    @Test func unmaskIsUndoneAndMatchesWhateverTheFilesSay() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let (masked, _) = try run(#"step "m" { service.mask("journald-gone") }"#, in: dir)
+            #expect(masked.exitCode == 0, "\(failure(masked) ?? "")")
+            let before = FixtureRoot.snapshot(dir.path)
+            let (report, _) = try run("""
+                step "u" {
+                  assert service.unmask("journald-gone")
+                  assert service.status("journald-gone").enabled != "masked"
+                  fail("undo")
+                }
+                """, in: dir)
+            #expect(failure(report) == "undo")
+            #expect(FixtureRoot.snapshot(dir.path) == before)
+        }
+    }
+
     @Test func maskIsSystemdsAndUndone() throws {
         try FixtureRoot.with("ubuntu-22.04") { dir in
             let before = FixtureRoot.snapshot(dir.path)

@@ -190,15 +190,13 @@ public enum ServiceNamespace {
     static func currentStatus(_ manager: any ServiceManager, _ unit: String, _ effects: any Effects) throws -> ServiceStatus {
         var status = try manager.status(unit, on: effects.host)
         guard effects.isPlanning else { return status }
-        let definition = manager.definitionPath(unit).path
-        if let file = FileResource.State(try effects.state(of: unitFile, definition)) {
-            if file.exists, !status.exists {
-                status.load = "loaded"
-                status.unitFile = definition
-            } else if !file.exists, status.unitFile == definition {
-                status.load = "not-found"
-                status.unitFile = nil
-            }
+        let definition = try definitionFound(manager, unit, effects)
+        if let definition, !status.exists {
+            status.load = "loaded"
+            status.unitFile = definition
+        } else if definition == nil, status.load == "loaded" {
+            status.load = "not-found"
+            status.unitFile = nil
         }
         status.enabled = try currentEnablement(manager, unit, effects).state
         let planned = try effects.state(of: runtime, unit)
@@ -223,18 +221,20 @@ public enum ServiceNamespace {
         guard timeout >= 0 else { throw MendError("service.wait: timeout must not be negative") }
         let effects = args.context.effects
         let host = effects.host
+        try requireExists(manager, unit, effects, "service.wait")
         var status = try currentStatus(manager, unit, effects)
-        if effects.isPlanning, satisfies(status, wanted) || !host.isLive { return status.value }
-        guard host.isLive else {
+        // Under --root nothing runs: a plan can only check a state it planned itself.
+        if effects.isPlanning, satisfies(status, wanted) || (!host.isLive && status.state == nil) { return status.value }
+        guard host.isLive || effects.isPlanning else {
             throw MendError("service.wait: cannot wait for \(unit) under --root: runtime state is not known offline", kind: .host)
         }
         let deadline = host.monotonicNanoseconds() + timeout
         while true {
             if satisfies(status, wanted) { return status.value }
-            let terminal = status.state == "failed" && (wanted == "active" || wanted == "running")
+            let terminal = (status.state == "failed" && (wanted == "active" || wanted == "running")) || !host.isLive
             if terminal || host.monotonicNanoseconds() >= deadline {
                 var message = "service.wait: \(unit) is not \(wanted)"
-                message += terminal ? " (it failed)" : " after \(Value.formatDuration(timeout))"
+                message += !host.isLive ? " in the plan" : terminal ? " (it failed)" : " after \(Value.formatDuration(timeout))"
                 message += ": " + describe(status)
                 if let systemd = manager as? SystemdManager { message += systemd.diagnosis(unit, on: host) }
                 throw MendError(message, kind: .failure)
@@ -247,7 +247,7 @@ public enum ServiceNamespace {
 
     static func satisfies(_ status: ServiceStatus, _ wanted: String) -> Bool {
         switch wanted {
-        case "running": return status.active == true && status.state == "active"
+        case "running": return status.active == true && status.state == "active" && status.sub != "exited"
         case "active": return status.state == "active"
         default: return status.state == wanted
         }
@@ -315,7 +315,8 @@ public enum ServiceNamespace {
             if runs == false { throw MendError("\(builtin): \(unit) is not running (\(known ?? "inactive")): start it instead of reloading it") }
             after = [("state", .string(known ?? "active")), ("action", .string("reload"))]
         case .resetFailed:
-            if known != nil, known != "failed" { return false }
+            // SysV keeps no failure record beyond the pid file its script looks after.
+            if manager.name == "sysv" || (known != nil && known != "failed") { return false }
             after = [("state", .string("inactive")), ("action", .string("reset-failed"))]
         }
         var notes: [String] = []
@@ -334,13 +335,16 @@ public enum ServiceNamespace {
         let now = try args.optionalBool(1, nilIsAbsent: true) ?? false
         let effects = args.context.effects
         try requireExists(manager, unit, effects, "service.enable")
+        try refuseTemplate(unit, "service.enable")
         let before = try currentEnablement(manager, unit, effects)
         if before.isMasked { throw MendError("service.enable: \(unit) is masked: unmask it first (service.unmask)") }
-        if before.state == "static" {
+        let installable = try manager.name != "systemd" || hasInstallSection(manager, unit, effects)
+        if before.state == "static" || !installable {
             throw MendError("service.enable: \(unit) is static: it has no [Install] section, so it starts only when another unit pulls it in")
         }
         var changed = false
-        if !before.isEnabled {
+        // enabled-runtime ends at the next boot: enabling makes it last.
+        if before.state != "enabled" {
             let after = try manager.plannedEnablement(unit, enabled: true, on: effects.host)
             try effects.perform(Change(enablement, target: unit, before: before.json, after: after.json))
             changed = true
@@ -353,6 +357,8 @@ public enum ServiceNamespace {
         let (manager, unit) = try target(args, "service.disable")
         let now = try args.optionalBool(1, nilIsAbsent: true) ?? false
         let effects = args.context.effects
+        try requireExists(manager, unit, effects, "service.disable")
+        try refuseTemplate(unit, "service.disable")
         var changed = false
         if now { changed = try changeRuntime(manager, unit, .stop, effects, "service.disable") }
         changed = try setDisabled(manager, unit, effects) || changed
@@ -391,8 +397,8 @@ public enum ServiceNamespace {
         let effects = args.context.effects
         let before = try currentEnablement(manager, unit, effects)
         guard before.isMasked else { return .bool(false) }
-        try effects.perform(Change(enablement, target: unit, before: before.json, after: Enablement(state: "disabled").json,
-                                   note: "its enablement is what its unit file and links say once unmasked"))
+        try effects.perform(Change(enablement, target: unit, before: before.json, after: Enablement(state: "unmasked").json,
+                                   note: "then enabled or not as its unit file and links say"))
         return .bool(true)
     }
 
@@ -429,7 +435,10 @@ public enum ServiceNamespace {
         }
         if !file.hasSuffix(".conf") { file += ".conf" }
         let text = try args.string(2)
-        guard text.contains("[") else { throw MendError("service.dropin: the text has no section such as [Service]") }
+        guard text.split(separator: "\n").contains(where: { $0.hasPrefix("[") }) else {
+            throw MendError("service.dropin: the text has no section such as [Service]")
+        }
+        try requireExists(manager, unit, args.context.effects, "service.dropin")
         return .bool(try writeUnitFile("/etc/systemd/system/\(unit).d/\(file)", text, mode: 0o644, manager, args.context.effects))
     }
 
@@ -444,10 +453,15 @@ public enum ServiceNamespace {
             }
             return .bool(false)
         }
-        if effects.host.isLive, !ServiceName.isTemplate(unit) {
-            try changeRuntime(manager, unit, .stop, effects, "service.remove_unit")
+        // An override in /etc of a unit a package ships: removing it leaves the package's unit,
+        // which keeps running and stays enabled.
+        let shipped = manager.definitionCandidates(unit).filter { $0 != path }
+        var overrides = false
+        for other in shipped where FileResource.State(try effects.state(of: unitFile, other))?.exists == true { overrides = true }
+        if !overrides, !ServiceName.isTemplate(unit) {
+            if effects.host.isLive { try changeRuntime(manager, unit, .stop, effects, "service.remove_unit") }
+            _ = try setDisabled(manager, unit, effects)
         }
-        _ = try setDisabled(manager, unit, effects)
         var after = file
         after.exists = false
         after.content = []
@@ -508,7 +522,10 @@ public enum ServiceNamespace {
     static func target(_ args: Arguments, _ builtin: String) throws -> (any ServiceManager, String) {
         let manager = try ServiceManagers.required(on: args.context.effects.host, for: builtin)
         let name = try args.name(0, .noControlCharacters)
-        return (manager, try ServiceName.canonical(name, for: manager.name, in: builtin))
+        let unit = try ServiceName.canonical(name, for: manager.name, in: builtin)
+        // An alias (sshd.service → ssh.service) names the unit it points to: changes act on that.
+        guard let systemd = manager as? SystemdManager else { return (manager, unit) }
+        return (manager, systemd.aliasTarget(unit, on: args.context.effects.host) ?? unit)
     }
 
     /// The path of the file that defines the service as this run sees it (a planned one included).
@@ -517,6 +534,19 @@ public enum ServiceNamespace {
             if let state = FileResource.State(try effects.state(of: unitFile, path)), state.exists { return path }
         }
         return nil
+    }
+
+    static func refuseTemplate(_ unit: String, _ builtin: String) throws {
+        guard ServiceName.isTemplate(unit) else { return }
+        throw MendError("\(builtin): \(unit) is a template: name an instance such as \(unit.split(separator: "@")[0])@NAME.service "
+                        + "(a template's enablement is its instances' links, which one undo could not give back)")
+    }
+
+    /// True when the unit's file, as this run sees it (a planned one included), has an [Install] section.
+    static func hasInstallSection(_ manager: any ServiceManager, _ unit: String, _ effects: any Effects) throws -> Bool {
+        guard let path = try definitionFound(manager, unit, effects),
+              let file = FileResource.State(try effects.state(of: unitFile, path)), file.unknown == nil else { return true }
+        return String(decoding: file.content, as: UTF8.self).split(separator: "\n").contains { $0.hasPrefix("[Install]") }
     }
 
     static func definitionExists(_ manager: any ServiceManager, _ unit: String, _ effects: any Effects) throws -> Bool {

@@ -75,6 +75,9 @@ public struct ServiceEnablementResource: Resource {
     public func same(_ a: JSON, _ b: JSON) -> Bool {
         guard let x = Enablement(a), let y = Enablement(b) else { return a == b }
         let off: Set<String> = ["disabled", "not-found"]
+        // "unmasked": whatever the unit's files say, as long as it is not masked.
+        if x.state == "unmasked" { return !y.isMasked }
+        if y.state == "unmasked" { return !x.isMasked }
         return x.state == y.state || (off.contains(x.state) && off.contains(y.state))
     }
 }
@@ -105,7 +108,10 @@ public struct DaemonReloadResource: Resource {
     public var kind: String { "service.daemon_reload" }
     public init() {}
 
-    public func read(_ target: String, on host: Host) throws -> JSON { Self.state(needsReload: false) }
+    /// mend cannot tell whether systemd's view is stale, so it reads as possibly so: a reload
+    /// (after) is always a change, and an undone one is always "restored" — the reload comes once the
+    /// pass ends.
+    public func read(_ target: String, on host: Host) throws -> JSON { Self.state(needsReload: true) }
 
     public func write(_ target: String, _ state: JSON, on host: Host) throws {
         if state["needs_reload"]?.bool == false { try SystemdManager.daemonReload(on: host) }

@@ -64,7 +64,11 @@ struct SysVManager: ServiceManager {
 
     func setEnablement(_ unit: String, _ target: Enablement, on host: Host) throws {
         let now = try enablement(unit, on: host)
-        if host.isLive, now.isEnabled != target.isEnabled, try useTool(unit, enable: target.isEnabled, on: host) { return }
+        // What enable or disable asked for goes through the distribution's tool, which orders the
+        // links; any other set of links (an undo restoring the recorded ones) is made exactly.
+        let asked = try plannedEnablement(unit, enabled: target.isEnabled, on: host)
+        if host.isLive, now.isEnabled != target.isEnabled, target.links == nil || target.links == asked.links,
+           try useTool(unit, enable: target.isEnabled, on: host) { return }
         let wanted = Set(target.links ?? [])
         let have = Set(now.links ?? [])
         for link in have.subtracting(wanted).sorted() { try host.remove(host.resolveLink("/etc/\(link)")) }

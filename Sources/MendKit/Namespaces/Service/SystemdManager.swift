@@ -98,9 +98,16 @@ struct SystemdManager: ServiceManager {
         switch target.state {
         case "masked": commands.append(["mask", unit])
         case "masked-runtime": commands.append(["mask", "--runtime", unit])
-        case "enabled": commands.append(["enable", unit])
-        case "enabled-runtime": commands.append(["enable", "--runtime", unit])
-        default: if now.isEnabled || now.state == "linked" || now.state == "alias" { commands.append(["disable", unit]) }
+        case "unmasked": break
+        case "enabled":
+            if now.state == "enabled-runtime" { commands.append(["disable", "--runtime", unit]) }
+            commands.append(["enable", unit])
+        case "enabled-runtime":
+            if now.state == "enabled" { commands.append(["disable", unit]) }
+            commands.append(["enable", "--runtime", unit])
+        default:
+            if now.state == "enabled-runtime" || now.state == "linked-runtime" { commands.append(["disable", "--runtime", unit]) }
+            if now.state == "enabled" || now.state == "linked" || now.state == "alias" { commands.append(["disable", unit]) }
         }
         for arguments in commands {
             let result = try systemctl(arguments, on: host)
@@ -127,6 +134,23 @@ struct SystemdManager: ServiceManager {
     func definitionFile(_ unit: String, on host: Host) -> String? {
         for path in definitionCandidates(unit) {
             if let resolved = try? host.resolve(path), let info = try? host.info(resolved), info.isRegular { return path }
+        }
+        return nil
+    }
+
+    /// The unit an alias names (`sshd.service` → `ssh.service`), or nil when `unit` is no alias: on
+    /// the live host systemd's Id, under a root a link in the unit directories to a unit file of
+    /// another name (a link to /dev/null is a mask, a link to the unit's template an instance).
+    func aliasTarget(_ unit: String, on host: Host) -> String? {
+        if host.isLive {
+            guard let id = try? show(unit, ["Id"], on: host)["Id"], !id.isEmpty, id != unit else { return nil }
+            return id
+        }
+        for directory in Self.unitDirectories {
+            guard let link = try? host.linkTarget(host.resolveLink("\(directory)/\(unit)")), link != "/dev/null" else { continue }
+            let name = String(link.split(separator: "/").last ?? "")
+            if name.isEmpty || name == unit || name == ServiceName.template(of: unit) { return nil }
+            return name
         }
         return nil
     }
