@@ -36,6 +36,9 @@ struct BaselineRunbookTests {
         if host != .alpine {
             let dropIn = try readFile(root + "/etc/systemd/system/node@.service.d/90-mend-limits.conf")
             #expect(dropIn.contains("LimitNOFILE=65536") && dropIn.contains("LimitNPROC=8192"), "\(dropIn)")
+        } else {
+            // OpenRC applies rc_ulimit from the service's conf.d file when it starts the node.
+            #expect(try readFile(root + "/etc/conf.d/node") == "rc_ulimit=\"-n 65536 -u 8192\"\n")
         }
 
         let again = try MendBinary.run(["run", Self.runbook, "--root", root, "--state-dir", state, "--detailed-exitcode"] + Self.params)

@@ -280,7 +280,7 @@ struct ServiceInitScriptTests {
     static let state = """
         echo "script=$(test -e /etc/init.d/sleeper && echo yes || echo no)"
         echo "links=$(ls /etc/runlevels/*/sleeper /etc/rc?.d/*sleeper 2>/dev/null | wc -l)"
-        echo "procs=$(ps -eo args | grep -c '^/bin/sh -c while')"
+        echo "procs=$(grep -l 'while :; do sleep 1' /proc/[0-9]*/cmdline 2>/dev/null | grep -vc self)"
         """
 
     @Test("start, stop, enable, disable and status round trip; a failure and mend rollback restore state and links",
@@ -295,8 +295,8 @@ struct ServiceInitScriptTests {
             "$MEND" run \(shellQuote(file)) --param fail=true --state-dir /tmp/s > /tmp/failed.out 2>&1; echo "failed.status=$?"
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"failed."))
             "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run.status=$?"
-            # start-stop-daemon writes the pid file before the daemon's exec: give ps time to see it.
-            for i in 1 2 3 4 5 6 7 8 9 10; do ps -eo args | grep -q '^/bin/sh -c while' && break; sleep 0.2; done
+            # start-stop-daemon writes the pid file before the daemon's exec: give /proc time to show it.
+            i=0; while [ $i -lt 50 ] && ! grep -q 'while :; do sleep 1' /proc/[0-9]*/cmdline 2>/dev/null; do i=$((i+1)); sleep 0.2; done
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"run."))
             "$MEND" rollback last --state-dir /tmp/s; echo "rollback.status=$?"
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"undone."))

@@ -9,16 +9,18 @@
 #
 # The tests never write to these roots: every jail mounts an overlay with a tmpfs upper over one.
 # Each piece is built in a temporary directory of the cache and renamed into place only when
-# complete, so an interrupted build never looks finished; a lock serialises concurrent runs. A root
-# records its package list in /.mend-test-root and is rebuilt when that list changes here.
+# complete, so an interrupted build never looks finished. The lock ($cache/.lock) serialises
+# concurrent builds, and running jails hold it shared, so a root is never replaced under one. A
+# root records its package list in /.mend-test-root and is rebuilt when that list changes here.
 #
 # Run by scripts/test before `swift test`, or alone (as root): scripts/lib/init-roots.sh
 # MEND_DEBIAN_MIRROR picks the mirror debootstrap uses (its default otherwise).
 set -euo pipefail
 
 cache=${MEND_TEST_CACHE:-/var/cache/mend-tests}
-# name=packages (procps gives the tests ps and pgrep to look at the daemons)
-roots=("openrc=openrc procps" "sysv=sysvinit-core sysvinit-utils procps")
+# name=packages. No procps: its init script (in OpenRC's sysinit) applies sysctl.d to the kernel,
+# and most sysctls are not namespaced.
+roots=("openrc=openrc" "sysv=sysvinit-core sysvinit-utils")
 
 ready() {
   local entry

@@ -141,6 +141,7 @@ public enum ServiceNamespace {
             follows. Undo restores the old drop-in or removes it.
             """, example: """
             step "node restarts after 5 s" {
+              service.install_unit("app@.service", "[Service]\\nExecStart=/usr/local/bin/node %i\\nRestart=on-failure\\n")
               service.dropin("app@.service", "restart", "[Service]\\nRestartSec=5\\n")
             }
             """, body: dropin),

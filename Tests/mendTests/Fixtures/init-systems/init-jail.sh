@@ -20,6 +20,8 @@ unshare --pid --fork --mount --uts --ipc --net --propagation private \
     mkdir "$mnt/up" "$mnt/work" "$mnt/root"
     mount -t overlay overlay -o "lowerdir=$root,upperdir=$mnt/up,workdir=$mnt/work" "$mnt/root"
     mount -t proc proc "$mnt/root/proc"
+    # Most sysctls are not namespaced: nothing in the jail may write them.
+    mount --bind "$mnt/root/proc/sys" "$mnt/root/proc/sys"; mount -o remount,bind,ro "$mnt/root/proc/sys"
     mount -t tmpfs tmpfs "$mnt/root/run"
     mount -t tmpfs tmpfs "$mnt/root/tmp"
     for dir in "$@"; do mkdir -p "$mnt/root$dir"; mount --bind "$dir" "$mnt/root$dir"; mount -o remount,bind,ro "$mnt/root$dir"; done

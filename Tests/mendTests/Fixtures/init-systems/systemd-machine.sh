@@ -28,8 +28,8 @@ if [ "$cmd" = __inner ]; then   # PID 1 of the new pid namespace, in the new mou
   mkdir "$N/dev/pts" "$N/dev/shm"
   mount -t devpts -o newinstance,ptmxmode=0666 devpts "$N/dev/pts"; ln -s pts/ptmx "$N/dev/ptmx"
   touch "$N/dev/console"; mount --bind "$W/console.log" "$N/dev/console"
-  mount -t tmpfs tmpfs "$N/run"; mount -t tmpfs tmpfs "$N/tmp"
-  mount -t tmpfs tmpfs "$N/etc/systemd/system"
+  mount -t tmpfs -o mode=755 tmpfs "$N/run"; mount -t tmpfs -o mode=1777 tmpfs "$N/tmp"
+  mount -t tmpfs -o mode=755 tmpfs "$N/etc/systemd/system"
   mkdir -p "$N$SHARE"; mount --bind "$SHARE" "$N$SHARE"
   cd "$N"; mkdir -p .oldroot; pivot_root . .oldroot; umount -l /.oldroot; rmdir /.oldroot
   exec setpriv --bounding-set -sys_time,-sys_module,-sys_rawio,-wake_alarm \
