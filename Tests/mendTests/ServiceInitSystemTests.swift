@@ -280,7 +280,7 @@ struct ServiceInitScriptTests {
     static let state = """
         echo "script=$(test -e /etc/init.d/sleeper && echo yes || echo no)"
         echo "links=$(ls /etc/runlevels/*/sleeper /etc/rc?.d/*sleeper 2>/dev/null | wc -l)"
-        echo "procs=$(grep -l 'while :; do sleep 1' /proc/[0-9]*/cmdline 2>/dev/null | grep -vc self)"
+        echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"
         """
 
     @Test("start, stop, enable, disable and status round trip; a failure and mend rollback restore state and links",
@@ -296,7 +296,7 @@ struct ServiceInitScriptTests {
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"failed."))
             "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run.status=$?"
             # start-stop-daemon writes the pid file before the daemon's exec: give /proc time to show it.
-            i=0; while [ $i -lt 50 ] && ! grep -q 'while :; do sleep 1' /proc/[0-9]*/cmdline 2>/dev/null; do i=$((i+1)); sleep 0.2; done
+            i=0; while [ $i -lt 50 ] && ! grep -q 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null; do i=$((i+1)); sleep 0.2; done
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"run."))
             "$MEND" rollback last --state-dir /tmp/s; echo "rollback.status=$?"
             \(Self.state.replacingOccurrences(of: "echo \"", with: "echo \"undone."))
