@@ -251,6 +251,7 @@ struct ReplTerminalTests {
         try t.waitFor("the interruption") { $0.contains("interrupted by SIGINT") }
         try t.enter("1 + 1")
         try t.waitForLine("2")
+        try t.waitForLastLine("mend>")
         try t.press("C-d")
         try t.waitForLine("EXIT=0")
     }
@@ -273,6 +274,9 @@ struct ReplTerminalTests {
         try t.waitFor("the first prompt") { $0.contains("mend>") }
         try t.enter("6 * 7")
         try t.waitForLine("mend> 6 * 7")
+        // Ctrl-D only at the next prompt: pressed while the line still runs, the terminal is in
+        // canonical mode and the end-of-file is lost when readline switches it back to raw mode.
+        try t.waitForLastLine("mend>")
         try t.press("C-d")
         try t.waitForLine("EXIT=0")
         #expect(try readFile(t.directory.path + "/out") == "42\n")
