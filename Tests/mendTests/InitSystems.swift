@@ -37,7 +37,7 @@ final class SystemdMachine {
         share = dir.path + "/share"
         guard mkdir(share, 0o755) == 0 else { throw TestFailure(description: "cannot create \(share)") }
         running = true
-        let start = try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/systemd-machine.sh")) start \(shellQuote(dir.path + "/machine")) \(shellQuote(share))",
+        let start = try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/systemd-machine.sh")) start \(shellQuote(dir.path + "/machine")) \(shellQuote(share)) \(getpid())",
                                           in: dir.path)
         guard start.status == 0 else {
             shutdown()
@@ -78,8 +78,10 @@ enum InitJail {
     static func run(_ flavor: Flavor, _ script: String, share: TemporaryDirectory) throws -> (status: Int32, stdout: String, stderr: String) {
         try InitSystems.requireRoot()
         let root = InitSystems.cache + "/" + flavor.rawValue
-        guard access(root + "/.mend-test-root", R_OK) == 0 else {
-            throw TestFailure(description: "no \(flavor.rawValue) test root in \(InitSystems.cache): run scripts/test once as root (it runs scripts/lib/init-roots.sh)")
+        // Ready in milliseconds when the cached roots match what the script builds; else it builds them.
+        let roots = try InitSystems.shell(shellQuote(LanguageDoc.repositoryRoot + "/scripts/lib/init-roots.sh"), in: share.path)
+        guard roots.status == 0 else {
+            throw TestFailure(description: "no \(flavor.rawValue) test root in \(InitSystems.cache): scripts/lib/init-roots.sh failed: \(roots.stderr)")
         }
         let preparation = flavor == .openrc
             // Nothing that touches the host's clock or cgroups at sysinit; then OpenRC's state in /run.

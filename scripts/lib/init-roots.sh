@@ -4,7 +4,7 @@
 #
 #   ${MEND_TEST_CACHE:-/var/cache/mend-tests}/
 #     bookworm-minbase.tar   debootstrap --variant=minbase bookworm, packed: roots are unpacked from it
-#     openrc/                a root with openrc installed
+#     openrc/                a root with openrc and busybox installed
 #     sysv/                  a root with sysvinit-core and sysvinit-utils installed
 #
 # The tests never write to these roots: every jail mounts an overlay with a tmpfs upper over one.
@@ -19,8 +19,9 @@ set -euo pipefail
 
 cache=${MEND_TEST_CACHE:-/var/cache/mend-tests}
 # name=packages. No procps: its init script (in OpenRC's sysinit) applies sysctl.d to the kernel,
-# and most sysctls are not namespaced.
-roots=("openrc=openrc" "sysv=sysvinit-core sysvinit-utils")
+# and most sysctls are not namespaced. busybox: Alpine's /bin/sh, which a test puts in the place of
+# Debian's dash to run OpenRC's scripts as Alpine does.
+roots=("openrc=openrc busybox" "sysv=sysvinit-core sysvinit-utils")
 
 ready() {
   local entry

@@ -6,7 +6,10 @@
 # unit is enabled), CAP_SYS_TIME, CAP_SYS_MODULE and CAP_SYS_RAWIO are dropped, and the console is a
 # log file. The directory SHARE is bound at the same path inside, for runbooks and results.
 #
-#   systemd-machine.sh start DIR SHARE   boot (about 0.5 s); DIR/pid1 holds PID 1's host pid
+#   systemd-machine.sh start DIR SHARE [OWNER]
+#                                        boot (about 0.5 s); DIR/pid1 holds PID 1's host pid. When
+#                                        the process OWNER ends without a stop (a test run killed
+#                                        with SIGKILL), a watcher stops the machine.
 #   systemd-machine.sh stop DIR          power off, kill what is left by pid, remove the cgroup
 set -u
 cmd=$1 W=$2
@@ -51,6 +54,11 @@ start)
   for _ in $(seq 200); do pid1=$(pgrep -P "$(cat "$W/unshare")" -x systemd) && break; sleep 0.05; done
   [ -n "${pid1:-}" ] || { echo "systemd-machine: systemd did not start:" >&2; tail -20 "$W/inner.log" >&2; exit 1; }
   echo "$pid1" >"$W/pid1"
+  if [ -n "${4:-}" ]; then
+    owner=$4
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -e "$2/pid1" ]; do sleep 1; done
+                    [ -e "$2/pid1" ] && exec "$3" stop "$2"' watcher "$owner" "$W" "$0" </dev/null >/dev/null 2>&1 &
+  fi
   for _ in $(seq 300); do
     s=$(nsenter -t "$pid1" -a systemctl is-system-running 2>/dev/null)
     case $s in running|degraded) exit 0;; esac
@@ -72,5 +80,7 @@ stop)
   if [ -n "$cg" ] && [ -d "$cg" ]; then
     for _ in $(seq 50); do find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null; [ -d "$cg" ] || break; sleep 0.1; done
   fi
+  # Stopped: the pids recorded are stale now (and the watcher ends).
+  rm -f "$W/pid1" "$W/unshare"
   ;;
 esac
