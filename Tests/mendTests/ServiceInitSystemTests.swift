@@ -46,6 +46,16 @@ private func appRunbook(script: String, failAtEnd: Bool) -> String {
     """
 }
 
+extension SystemdMachine {
+    /// A booted machine with the app script in its shared directory, executable; its path.
+    static func withAppScript() throws -> (SystemdMachine, String) {
+        let machine = try SystemdMachine()
+        let script = try machine.put("app.sh", appScript)
+        guard chmod(script, 0o755) == 0 else { throw TestFailure(description: "cannot make \(script) executable") }
+        return (machine, script)
+    }
+}
+
 /// What systemd says of the app units, from outside mend.
 private let systemdState = """
     echo "file=$(test -e /etc/systemd/system/app@.service && echo yes || echo no)"
@@ -62,10 +72,8 @@ private let systemdState = """
 struct ServiceSystemdTests {
     @Test("install, enable and start two instances; kill -9 restarts; rollback leaves systemd as it was")
     func instancesAndRollback() throws {
-        let machine = try SystemdMachine()
+        let (machine, script) = try SystemdMachine.withAppScript()
         defer { machine.shutdown() }
-        let script = try machine.put("app.sh", appScript)
-        #expect(chmod(script, 0o755) == 0)
         let runbook = try machine.put("app.mend", appRunbook(script: script, failAtEnd: false))
         let failing = try machine.put("app-fails.mend", appRunbook(script: script, failAtEnd: true))
 
@@ -133,6 +141,11 @@ struct ServiceSystemdTests {
         let copy = try machine.put("restart-policy.mend", try readFile(runbook))
         let listing = "ls /etc/systemd/system /usr/local/bin; systemctl list-units --all --plain --no-legend 'mend-restart-probe*'"
         let before = try machine.run(listing).stdout
+        // The plan neither waits for nor checks what only the run's processes show.
+        let plan = try machine.run(#""$MEND" plan \#(shellQuote(copy)) --param restart_sec=1s"#)
+        #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
+        #expect(plan.stdout.contains("service mend-restart-probe@fail.service: \"inactive\" → \"active\""), "\(plan.stdout)")
+        #expect(try machine.run(listing).stdout == before)
         let run = try machine.run(#""$MEND" run \#(shellQuote(copy)) --param restart_sec=1s --state-dir /tmp/state"#)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
         for step in ["exit 0 → no restart", "exit 1 → restart", "SIGKILL → restart", "more than 3 starts in 1m0s → failed"] {
@@ -143,10 +156,8 @@ struct ServiceSystemdTests {
 
     @Test("errors: an unknown unit suggests the right one; not root is exit 77 naming the unit; a failed start shows the journal")
     func errors() throws {
-        let machine = try SystemdMachine()
+        let (machine, script) = try SystemdMachine.withAppScript()
         defer { machine.shutdown() }
-        let script = try machine.put("app.sh", appScript)
-        #expect(chmod(script, 0o755) == 0)
         _ = try machine.run(#""$MEND" run \#(shellQuote(try machine.put("app.mend", appRunbook(script: script, failAtEnd: false)))) --state-dir /tmp/s"#)
 
         let typoFile = try machine.put("typo.mend", #"step "s" { service.restart("ap@node1") }"#)
@@ -158,6 +169,10 @@ struct ServiceSystemdTests {
         let nobody = try machine.run(#"cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups "$MEND" run \#(shellQuote(stopFile)) --state-dir /tmp/nobody"#)
         #expect(nobody.status == 77, "\(nobody.stdout)\n\(nobody.stderr)")
         #expect(nobody.stderr.contains("cannot stop app@node2.service: managing services needs root"), "\(nobody.stderr)")
+        let reloadAsNobody = try machine.put("reload-nobody.mend", #"step "s" { service.daemon_reload() }"#)
+        let nobodyReload = try machine.run(#"cd /tmp && setpriv --reuid=65534 --regid=65534 --clear-groups "$MEND" run \#(shellQuote(reloadAsNobody)) --state-dir /tmp/nobody2"#)
+        #expect(nobodyReload.status == 77, "\(nobodyReload.stdout)\n\(nobodyReload.stderr)")
+        #expect(nobodyReload.stderr.contains("daemon-reload: reloading systemd's unit files needs root"), "\(nobodyReload.stderr)")
 
         let brokenFile = try machine.put("broken.mend", #"""
             step "broken" {
@@ -191,12 +206,44 @@ struct ServiceSystemdTests {
         #expect(marker("file", in: broken.stdout) == "no")
     }
 
-    @Test("the kernel baseline's new unit limits restart the running node instances")
-    func baselineRestartsForNewLimits() throws {
+    /// The run stops a service, gives it a new unit file and starts it; a later step fails. The
+    /// undo puts the old file back and starts the service before the pass's closing reload: systemd
+    /// re-reads the file first, so the service runs on the old definition again.
+    @Test("a rollback starts a service on the unit file it puts back")
+    func rollbackStartsOnTheRestoredUnitFile() throws {
         let machine = try SystemdMachine()
         defer { machine.shutdown() }
-        let script = try machine.put("app.sh", appScript)
-        #expect(chmod(script, 0o755) == 0)
+        let setup = try machine.run(#"""
+            printf '[Service]\nEnvironment=VERSION=old\nExecStart=/bin/sh -c "while :; do sleep 1; done"\n' > /etc/systemd/system/versioned.service
+            systemctl daemon-reload && systemctl start versioned && echo started=yes
+            """#)
+        #expect(marker("started", in: setup.stdout) == "yes", "\(setup.stdout)\n\(setup.stderr)")
+        let file = try machine.put("upgrade.mend", #"""
+            step "upgrade" {
+              service.stop("versioned")
+              service.install_unit("versioned", "[Service]\nEnvironment=VERSION=new\nExecStart=/bin/sh -c \"while :; do sleep 1; done\"\n")
+              service.start("versioned")
+              assert service.wait("versioned", "running", timeout: 10s).active
+            }
+            step "then" { fail("a later step fails") }
+            """#)
+        let run = try machine.run(#"""
+            "$MEND" run \#(shellQuote(file)) --state-dir /tmp/s; echo "status=$?"
+            pid=$(systemctl show -p MainPID versioned | cut -d= -f2)
+            echo "active=$(systemctl is-active versioned)"
+            echo "version=$(tr '\0' '\n' < /proc/$pid/environ | sed -n 's/^VERSION=//p')"
+            echo "reload=$(systemctl show -p NeedDaemonReload versioned | cut -d= -f2)"
+            """#)
+        #expect(marker("status", in: run.stdout) == "1", "\(run.stdout)\n\(run.stderr)")
+        #expect(marker("active", in: run.stdout) == "active")
+        #expect(marker("version", in: run.stdout) == "old", "\(run.stdout)\n\(run.stderr)")
+        #expect(marker("reload", in: run.stdout) == "no")
+    }
+
+    @Test("the kernel baseline's new unit limits restart the running node instances")
+    func baselineRestartsForNewLimits() throws {
+        let (machine, script) = try SystemdMachine.withAppScript()
+        defer { machine.shutdown() }
         let setup = try machine.run(#"""
             mkdir -p /etc/systemd/system && printf '[Service]\nExecStart=%s %%i\n' \#(shellQuote(script)) > /etc/systemd/system/node@.service
             systemctl daemon-reload && systemctl start node@a
@@ -317,5 +364,37 @@ struct ServiceInitScriptTests {
         #expect(marker("run.script", in: out) == "yes")
         #expect(marker("run.links", in: out) != "0")
         #expect(marker("run.procs", in: out) == "1", "\(out)")
+    }
+
+    /// The kernel baseline's OpenRC step writes `rc_ulimit="-n N -u M"` (BaselineRunbookTests checks
+    /// the line on the Alpine fixture). OpenRC hands it to one `ulimit` of /bin/sh: Alpine's busybox
+    /// ash takes several limits at once (Debian's dash would not), so the jail's /bin/sh is busybox.
+    @Test("OpenRC with Alpine's shell applies the baseline's rc_ulimit to the service it starts")
+    func rcUlimitHoldsForTheStartedService() throws {
+        let share = try TemporaryDirectory()
+        let file = share.path + "/limits.mend"
+        try writeFile(file, """
+            let script = '''
+            \(Self.openrcScript)
+            '''
+            step "limits" {
+              service.install_unit("sleeper", script)
+              file.line("/etc/conf.d/sleeper", 'rc_ulimit="-n 4096 -u 2000"', match: '^\\s*rc_ulimit=')
+              service.start("sleeper")
+              print("pid=${service.wait("sleeper", "running", timeout: 10s).main_pid}")
+            }
+            """)
+        let result = try InitJail.run(.openrc, """
+            ln -sf /bin/busybox /bin/sh
+            "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run.status=$?"
+            pid=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline | head -1 | cut -d/ -f3)
+            echo "nofile=$(awk '/^Max open files/ {print $4 "/" $5}' /proc/$pid/limits)"
+            echo "nproc=$(awk '/^Max processes/ {print $3 "/" $4}' /proc/$pid/limits)"
+            """, share: share)
+        let out = result.stdout + result.stderr
+        #expect(marker("run.status", in: out) == "0", "\(out)")
+        // Below the hard limits this test machine gives its root (raising them needs CAP_SYS_RESOURCE).
+        #expect(marker("nofile", in: out) == "4096/4096", "\(out)")
+        #expect(marker("nproc", in: out) == "2000/2000", "\(out)")
     }
 }

@@ -24,11 +24,15 @@ public protocol Resource: Sendable {
     /// rollback`, the REPL's `:undo`), for what must follow a batch of restores: systemd re-reads
     /// the unit files it was given back only after the last of them is in place.
     func finishUndo(on host: Host) throws
+    /// True when a change of this kind is undone by ``finishUndo(on:)`` alone (a daemon-reload is
+    /// undone by the reload after the pass): `mend rollback` reports it undone, not found as before.
+    var undoneByFinishUndo: Bool { get }
 }
 
 extension Resource {
     public func unknownState(_ target: String, reason: String, on host: Host) -> JSON? { nil }
     public func finishUndo(on host: Host) throws {}
+    public var undoneByFinishUndo: Bool { false }
     public func reportValue(_ state: JSON) -> JSON { state }
     public func same(_ a: JSON, _ b: JSON) -> Bool { a == b }
     public var showsDiff: Bool { false }

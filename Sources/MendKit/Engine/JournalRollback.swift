@@ -244,7 +244,7 @@ public enum RunHistory {
                 let now = try resource.read(change.target, on: host)
                 if resource.same(now, change.before) {
                     followUps.undid(resource)
-                    outcome.alreadyUndone.append(label)
+                    if resource.undoneByFinishUndo { outcome.undone.append(label) } else { outcome.alreadyUndone.append(label) }
                 } else if resource.same(now, change.after) || !change.applied || force {
                     // A change never marked applied was cut off half-made (its directories made,
                     // its file not yet): what is there is mend's own doing.

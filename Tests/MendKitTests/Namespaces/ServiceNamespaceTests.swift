@@ -190,32 +190,19 @@ import Testing
         try FixtureRoot.with("ubuntu-22.04") { dir in
             let (masked, _) = try run(#"step "m" { service.mask("journald-gone") }"#, in: dir)
             #expect(masked.exitCode == 0, "\(failure(masked) ?? "")")
-            let before = FixtureRoot.snapshot(dir.path)
-            let (report, _) = try run("""
-                step "u" {
+            try Self.expectUndoneExactly("""
                   assert service.unmask("journald-gone")
                   assert service.status("journald-gone").enabled != "masked"
-                  fail("undo")
-                }
                 """, in: dir)
-            #expect(failure(report) == "undo")
-            #expect(FixtureRoot.snapshot(dir.path) == before)
         }
     }
 
     @Test func maskIsSystemdsAndUndone() throws {
         try FixtureRoot.with("ubuntu-22.04") { dir in
-            let before = FixtureRoot.snapshot(dir.path)
-            let (report, _) = try run("""
-                step "m" {
+            try Self.expectUndoneExactly("""
                   assert service.mask("ssh")
                   assert service.status("ssh").enabled == "masked"
-                  fail("undo")
-                }
                 """, in: dir)
-            #expect(failure(report) == "undo")
-            #expect(report.steps.first?.changes.allSatisfy(\.undone) == true)
-            #expect(FixtureRoot.snapshot(dir.path) == before)
         }
         try FixtureRoot.with("alpine-3.19") { dir in
             let (report, _) = try run(#"step "m" { service.mask("sshd") }"#, in: dir)
@@ -223,19 +210,100 @@ import Testing
         }
     }
 
-    @Test func openrcDisableAndUndoRestoresTheRunlevels() throws {
-        try FixtureRoot.with("alpine-3.19") { dir in
+    /// A mask is a link to /dev/null where a unit file would be: the unit exists (masked), is
+    /// never written through, and takes no new file until it is unmasked — in the plan as in the run.
+    @Test func aMaskedUnitExistsAndTakesNoFileUntilUnmasked() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let (masked, _) = try run("step \"m\" {\n service.mask(\"ssh\")\n service.mask(\"ghost\")\n}", in: dir)
+            #expect(masked.exitCode == 0, "\(failure(masked) ?? "")")
             let before = FixtureRoot.snapshot(dir.path)
-            let (report, _) = try run("""
-                step "d" {
-                  assert service.disable("sshd")
-                  assert service.status("sshd").enabled == "disabled"
-                  fail("undo")
+            let interpreter = Interpreter()
+            interpreter.effects = ReadOnlyEffects(host: MendKit.Host(root: dir.path))
+            for name in ["ssh", "ghost"] {
+                let status = try interpreter.evaluate(#"let s = service.status("\#(name)"); [s.exists, s.load, s.enabled]"#)
+                #expect(status.literal == #"[true, "masked", "masked"]"#, "\(name)")
+            }
+            for plan in [true, false] {
+                let (enable, _) = try run(#"step "e" { service.enable("ssh") }"#, in: dir, plan: plan)
+                #expect(failure(enable) == "service.enable: ssh.service is masked: unmask it first (service.unmask)")
+                let (install, _) = try run(#"step "i" { service.install_unit("ghost", "[Service]\nExecStart=/bin/true\n") }"#, in: dir, plan: plan)
+                #expect(failure(install)?.hasPrefix("service.install_unit: ghost.service is masked") == true, "\(failure(install) ?? "")")
+                let (remove, _) = try run(#"step "r" { service.remove_unit("ghost") }"#, in: dir, plan: plan)
+                #expect(failure(remove)?.hasPrefix("service.remove_unit: ghost.service is masked: unmask it first") == true)
+            }
+            #expect(FixtureRoot.snapshot(dir.path) == before)
+            #expect(try MendKit.Host.local.linkTarget(dir.path + "/dev/null") == nil, "nothing was written through the mask")
+            // Unmasked first, the same unit takes a file: planned, then made.
+            let replace = """
+                step "i" {
+                  service.unmask("ghost")
+                  service.install_unit("ghost", "[Service]\\nExecStart=/bin/true\\n")
+                  let s = service.status("ghost")
+                  print("${s.load} ${s.enabled} ${s.planned}")
+                }
+                """
+            let (plan, planOutput) = try run(replace, in: dir, plan: true)
+            #expect(plan.exitCode == 0, "\(failure(plan) ?? "")")
+            #expect(planOutput.out == "loaded unmasked true\n")
+            #expect(FixtureRoot.snapshot(dir.path) == before)
+            let (made, _) = try run(replace, in: dir)
+            #expect(made.exitCode == 0, "\(failure(made) ?? "")")
+            #expect(FileManager.default.contents(atPath: dir.path + "/etc/systemd/system/ghost.service") == Data("[Service]\nExecStart=/bin/true\n".utf8))
+        }
+    }
+
+    @Test func removingATemplateDisablesItsInstancesAndUndoEnablesThemAgain() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let (installed, _) = try run("""
+                step "i" {
+                  service.install_unit("app@.service", \(Self.unit.replacingOccurrences(of: "%", with: "")))
+                  service.enable("app@a")
+                  service.enable("app@b")
                 }
                 """, in: dir)
-            #expect(failure(report) == "undo")
-            #expect(report.steps.first?.changes.allSatisfy(\.undone) == true)
+            #expect(installed.exitCode == 0, "\(failure(installed) ?? "")")
+            let wants = dir.path + "/etc/systemd/system/multi-user.target.wants"
+            let before = FixtureRoot.snapshot(dir.path)
+            let (undone, _) = try run("step \"r\" {\n service.remove_unit(\"app@.service\")\n fail(\"undo\")\n}", in: dir)
+            #expect(failure(undone) == "undo")
+            #expect(undone.steps.first?.changes.map(\.kind) == ["service.enablement", "service.enablement", "service.unit"])
             #expect(FixtureRoot.snapshot(dir.path) == before)
+            let (removed, _) = try run(#"step "r" { service.remove_unit("app@.service") }"#, in: dir)
+            #expect(removed.exitCode == 0, "\(failure(removed) ?? "")")
+            #expect(try MendKit.Host.local.linkTarget(wants + "/app@a.service") == nil)
+            #expect(try MendKit.Host.local.linkTarget(wants + "/app@b.service") == nil)
+        }
+    }
+
+    /// A plan answers a wait from the plan: a planned start may end in any state (a oneshot exits,
+    /// an instance crashes), so it returns at once marked planned; a planned stop rules out running.
+    @Test func aWaitInAPlanAnswersFromThePlanWithoutWaiting() throws {
+        try FixtureRoot.with("ubuntu-22.04") { dir in
+            let (started, output) = try run("""
+                step "s" {
+                  service.start("ssh")
+                  for state in ["running", "active", "inactive", "failed"] {
+                    let s = service.wait("ssh", state, timeout: 1h)
+                    print("${state}: ${s.state} ${s.planned} ${s.main_pid} ${s.result}")
+                  }
+                }
+                """, in: dir, plan: true)
+            #expect(started.exitCode == 0, "\(failure(started) ?? "")")
+            #expect(output.out == "running: active true nil nil\nactive: active true nil nil\ninactive: active true nil nil\nfailed: active true nil nil\n")
+            let (stopped, _) = try run("step \"s\" {\n service.stop(\"ssh\")\n service.wait(\"ssh\", \"running\", timeout: 1h)\n}", in: dir, plan: true)
+            #expect(failure(stopped) == "service.wait: ssh.service is not running in the plan: state inactive, sub dead")
+            let interpreter = Interpreter()
+            interpreter.effects = ReadOnlyEffects(host: MendKit.Host(root: dir.path))
+            #expect(try interpreter.evaluate(#"service.status("ssh").planned"#).literal == "false")
+        }
+    }
+
+    @Test func openrcDisableAndUndoRestoresTheRunlevels() throws {
+        try FixtureRoot.with("alpine-3.19") { dir in
+            try Self.expectUndoneExactly("""
+                  assert service.disable("sshd")
+                  assert service.status("sshd").enabled == "disabled"
+                """, in: dir)
         }
     }
 
@@ -262,6 +330,16 @@ import Testing
             after = after.filter { !$0.key.hasPrefix("etc/rc") }
             #expect(after == before)
         }
+    }
+
+    /// Runs `body` in a step that then fails, over the fixture root `dir`: every change it made
+    /// must be undone and the root be byte for byte as before.
+    static func expectUndoneExactly(_ body: String, in dir: ScratchDirectory) throws {
+        let before = FixtureRoot.snapshot(dir.path)
+        let (report, _) = try run("step \"undone\" {\n\(body)\n  fail(\"undo\")\n}", in: dir)
+        #expect(failure(report) == "undo")
+        #expect(report.steps.first?.changes.allSatisfy(\.undone) == true)
+        #expect(FixtureRoot.snapshot(dir.path) == before)
     }
 
     static func nodeRunbook(now: Bool, name: String = "node") -> String {

@@ -21,12 +21,9 @@ struct OpenRCManager: ServiceManager {
     }
 
     func status(_ unit: String, on host: Host) throws -> ServiceStatus {
-        let enabled = try enablement(unit, on: host)
-        let exists = scriptExists(unit, on: host)
-        var status = ServiceStatus(name: unit, manager: name, load: exists ? "loaded" : "not-found", enabled: enabled.state)
-        status.unitFile = exists ? "/etc/init.d/\(unit)" : nil
+        var status = ServiceStatus(initScript: unit, manager: name, enabled: try enablement(unit, on: host).state, on: host)
         guard host.isLive else { return status }
-        guard exists else {
+        guard status.exists else {
             status.state = "inactive"
             status.sub = "dead"
             status.active = false
@@ -42,7 +39,7 @@ struct OpenRCManager: ServiceManager {
     }
 
     func runtimeState(_ unit: String, on host: Host) throws -> String {
-        guard scriptExists(unit, on: host) else { return "inactive" }
+        guard ServiceManagers.initScriptExists(unit, on: host) else { return "inactive" }
         return Self.state(forStatus: try rcService(unit, "status", on: host).status).state
     }
 
@@ -64,7 +61,7 @@ struct OpenRCManager: ServiceManager {
             if try host.linkTarget(path) != nil || host.info(path) != nil { levels.append(level.name) }
         }
         if !levels.isEmpty { return Enablement(state: "enabled", links: levels) }
-        return Enablement(state: scriptExists(unit, on: host) ? "disabled" : "not-found", links: [])
+        return Enablement(state: ServiceManagers.initScriptExists(unit, on: host) ? "disabled" : "not-found", links: [])
     }
 
     func setEnablement(_ unit: String, _ target: Enablement, on host: Host) throws {
@@ -81,7 +78,7 @@ struct OpenRCManager: ServiceManager {
     }
 
     func plannedEnablement(_ unit: String, enabled: Bool, on host: Host) throws -> Enablement {
-        Enablement(state: enabled ? "enabled" : (scriptExists(unit, on: host) ? "disabled" : "not-found"),
+        Enablement(state: enabled ? "enabled" : (ServiceManagers.initScriptExists(unit, on: host) ? "disabled" : "not-found"),
                    links: enabled ? ["default"] : [])
     }
 
@@ -93,11 +90,6 @@ struct OpenRCManager: ServiceManager {
     }
 
     func instances(of template: String, on host: Host) throws -> [String] { [] }
-
-    private func scriptExists(_ unit: String, on host: Host) -> Bool {
-        guard let path = try? host.resolve("/etc/init.d/\(unit)"), let info = try? host.info(path) else { return false }
-        return !info.isDirectory
-    }
 
     /// The pid of the daemon OpenRC started, from the pid file it records for the service
     /// (/run/openrc/options/NAME/pidfile, written by start-stop-daemon and supervise-daemon), or nil.

@@ -88,6 +88,10 @@ struct ServiceStatus {
     var needsReload: Bool?
     var unitFile: String?
     var since: String?
+    /// In a plan: some of the values are the plan's (a planned unit file, enablement or runtime
+    /// change), not what the system shows. `runtimePlanned`: the runtime state is.
+    var planned = false
+    var runtimePlanned = false
 
     var exists: Bool { load != "not-found" }
 
@@ -96,6 +100,14 @@ struct ServiceStatus {
         self.manager = manager
         self.load = load
         self.enabled = enabled
+    }
+
+    /// An init script's status (OpenRC, SysV) before its runtime is read: loaded from
+    /// /etc/init.d/NAME, or not found.
+    init(initScript unit: String, manager: String, enabled: String, on host: Host) {
+        let exists = ServiceManagers.initScriptExists(unit, on: host)
+        self.init(name: unit, manager: manager, load: exists ? "loaded" : "not-found", enabled: enabled)
+        unitFile = exists ? "/etc/init.d/\(unit)" : nil
     }
 
     var value: Value {
@@ -118,6 +130,7 @@ struct ServiceStatus {
         map["needs_reload"] = needsReload.map(Value.bool) ?? .null
         map["unit_file"] = opt(unitFile)
         map["since"] = opt(since)
+        map["planned"] = .bool(planned)
         return .map(map)
     }
 }
@@ -184,6 +197,12 @@ enum ServiceManagers {
     static func requireRoot(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         guard host.effectiveUserID != 0 else { return }
         throw HostError("cannot \(action.verb) \(unit): managing services needs root", code: EPERM)
+    }
+
+    /// True when the init script /etc/init.d/NAME exists (OpenRC, SysV).
+    static func initScriptExists(_ unit: String, on host: Host) -> Bool {
+        guard let path = try? host.resolve("/etc/init.d/\(unit)"), let info = try? host.info(path) else { return false }
+        return !info.isDirectory
     }
 
     /// Under `--root` nothing runs: runtime changes are refused with what to do instead.

@@ -161,8 +161,9 @@ public enum ServiceNamespace {
             Waits until a service is in a state, and returns its status.
             state: "active", "running" (active with a live main process), "inactive" or "failed". It fails the step with the last status
             (and journal lines) when timeout (default 30s) passes first. Waiting for active or running
-            ends at once when the service failed. In a plan a planned state that satisfies it returns
-            at once.
+            ends at once when the service failed. A plan does not wait for what only a run shows:
+            after a planned start it returns at once with planned: true; after a planned stop,
+            waiting for running fails.
             """, example: """
             step "node up" {
               service.install_unit("node", "[Service]\\nExecStart=/usr/local/bin/node\\n")
@@ -195,18 +196,37 @@ public enum ServiceNamespace {
         if let definition, !status.exists {
             status.load = "loaded"
             status.unitFile = definition
+            status.planned = true
         } else if definition == nil, status.load == "loaded" {
             status.load = "not-found"
             status.unitFile = nil
+            status.planned = true
         }
-        status.enabled = try currentEnablement(manager, unit, effects).state
+        let enabled = try currentEnablement(manager, unit, effects)
+        if enabled.state != status.enabled {
+            status.enabled = enabled.state
+            status.planned = true
+            // Unmasked in the plan: loaded from its file, if it has one.
+            if status.load == "masked", !enabled.isMasked {
+                status.load = definition == nil ? "not-found" : "loaded"
+                status.unitFile = definition
+            }
+        }
         let planned = try effects.state(of: runtime, unit)
-        if let state = planned["state"]?.string, state != status.state {
+        if let state = planned["state"]?.string, state != status.state || planned["action"] != nil {
+            // What the process will do is known once it runs: its pid, result and restarts.
             let runs = ServiceRuntimeResource.runs(state)
             status.state = state
             status.active = runs
             status.sub = runs ? "running" : (state == "failed" ? "failed" : "dead")
             status.mainPID = nil
+            status.restarts = nil
+            status.result = nil
+            status.exitCode = nil
+            status.exitStatus = nil
+            status.since = nil
+            status.planned = true
+            status.runtimePlanned = true
         }
         return status
     }
@@ -224,18 +244,27 @@ public enum ServiceNamespace {
         let host = effects.host
         try requireExists(manager, unit, effects, "service.wait")
         var status = try currentStatus(manager, unit, effects)
-        // Under --root nothing runs: a plan can only check a state it planned itself.
-        if effects.isPlanning, satisfies(status, wanted) || (!host.isLive && status.state == nil) { return status.value }
-        guard host.isLive || effects.isPlanning else {
+        if satisfies(status, wanted) { return status.value }
+        if effects.isPlanning {
+            // A plan does not wait for what only a run can show (a planned start ending in an
+            // exit or a crash, anything under --root): it answers at once with the plan's status
+            // (`planned: true`). A planned state that rules the wait out fails it, as the run would.
+            // Nothing planned on the live host: the plan waits as the run would.
+            guard let state = status.state, !(status.runtimePlanned && ServiceRuntimeResource.runs(state)) else { return status.value }
+            if status.runtimePlanned || !host.isLive {
+                throw MendError("service.wait: \(unit) is not \(wanted) in the plan: \(describe(status))", kind: .failure)
+            }
+        }
+        guard host.isLive else {
             throw MendError("service.wait: cannot wait for \(unit) under --root: runtime state is not known offline", kind: .host)
         }
         let deadline = host.monotonicNanoseconds() + timeout
         while true {
             if satisfies(status, wanted) { return status.value }
-            let terminal = (status.state == "failed" && (wanted == "active" || wanted == "running")) || !host.isLive
+            let terminal = status.state == "failed" && (wanted == "active" || wanted == "running")
             if terminal || host.monotonicNanoseconds() >= deadline {
                 var message = "service.wait: \(unit) is not \(wanted)"
-                message += !host.isLive ? " in the plan" : terminal ? " (it failed)" : " after \(Value.formatDuration(timeout))"
+                message += terminal ? " (it failed)" : " after \(Value.formatDuration(timeout))"
                 message += ": " + describe(status)
                 if let systemd = manager as? SystemdManager { message += systemd.diagnosis(unit, on: host) }
                 throw MendError(message, kind: .failure)
@@ -298,7 +327,6 @@ public enum ServiceNamespace {
         if ServiceName.isTemplate(unit) {
             throw MendError("\(builtin): \(unit) is a template: name an instance such as \(unit.split(separator: "@")[0])@NAME.service")
         }
-        if !effects.host.isLive, !effects.isPlanning { try ServiceManagers.refuseOffline(action, unit, on: effects.host) }
         let before = try effects.state(of: runtime, unit)
         let known = before["state"]?.string
         let runs = known.map(ServiceRuntimeResource.runs)
@@ -320,6 +348,7 @@ public enum ServiceNamespace {
             if manager.name == "sysv" || (known != nil && known != "failed") { return false }
             after = [("state", .string("inactive")), ("action", .string("reset-failed"))]
         }
+        if !effects.host.isLive, !effects.isPlanning { try ServiceManagers.refuseOffline(action, unit, on: effects.host) }
         var notes: [String] = []
         if known == nil { notes.append("runtime state is not known offline") }
         if action == .restart || action == .reload { notes.append("undo restores whether it runs; a \(action.rawValue) cannot be taken back") }
@@ -332,11 +361,7 @@ public enum ServiceNamespace {
     // MARK: Enablement
 
     static func enable(_ args: inout Arguments) throws -> Value {
-        let (manager, unit) = try target(args, "service.enable")
-        let now = try args.optionalBool(1, nilIsAbsent: true) ?? false
-        let effects = args.context.effects
-        try requireExists(manager, unit, effects, "service.enable")
-        try refuseTemplate(unit, "service.enable")
+        let (manager, unit, now, effects) = try enablementTarget(args, "service.enable")
         let before = try currentEnablement(manager, unit, effects)
         if before.isMasked { throw MendError("service.enable: \(unit) is masked: unmask it first (service.unmask)") }
         let installable = try manager.name != "systemd" || hasInstallSection(manager, unit, effects)
@@ -355,11 +380,7 @@ public enum ServiceNamespace {
     }
 
     static func disable(_ args: inout Arguments) throws -> Value {
-        let (manager, unit) = try target(args, "service.disable")
-        let now = try args.optionalBool(1, nilIsAbsent: true) ?? false
-        let effects = args.context.effects
-        try requireExists(manager, unit, effects, "service.disable")
-        try refuseTemplate(unit, "service.disable")
+        let (manager, unit, now, effects) = try enablementTarget(args, "service.disable")
         var changed = false
         if now { changed = try changeRuntime(manager, unit, .stop, effects, "service.disable") }
         changed = try setDisabled(manager, unit, effects) || changed
@@ -421,6 +442,9 @@ public enum ServiceNamespace {
         let (manager, unit) = try target(args, "service.install_unit")
         let text = try args.string(1)
         try checkDefinition(text, manager, unit)
+        if manager.name == "systemd", try currentEnablement(manager, unit, args.context.effects).isMasked {
+            throw MendError("service.install_unit: \(unit) is masked (its unit file is a link to /dev/null): unmask it first (service.unmask)")
+        }
         let (path, mode) = manager.definitionPath(unit)
         return .bool(try writeUnitFile(path, text, mode: mode, manager, args.context.effects))
     }
@@ -447,6 +471,9 @@ public enum ServiceNamespace {
         let (manager, unit) = try target(args, "service.remove_unit")
         let effects = args.context.effects
         let path = manager.definitionPath(unit).path
+        if manager.name == "systemd", try currentEnablement(manager, unit, effects).isMasked {
+            throw MendError("service.remove_unit: \(unit) is masked: unmask it first (service.unmask), or leave the mask, which already keeps it from starting")
+        }
         guard let file = FileResource.State(try effects.state(of: unitFile, path)) else { throw MendError("\(path): unreadable file state") }
         guard file.exists else {
             if let other = try definitionFound(manager, unit, effects), other != path {
@@ -459,9 +486,13 @@ public enum ServiceNamespace {
         let shipped = manager.definitionCandidates(unit).filter { $0 != path }
         var overrides = false
         for other in shipped where FileResource.State(try effects.state(of: unitFile, other))?.exists == true { overrides = true }
-        if !overrides, !ServiceName.isTemplate(unit) {
-            if effects.host.isLive { try changeRuntime(manager, unit, .stop, effects, "service.remove_unit") }
-            _ = try setDisabled(manager, unit, effects)
+        if !overrides {
+            // A template's instances run and are enabled through its file: they go with it.
+            let units = ServiceName.isTemplate(unit) ? try manager.instances(of: unit, on: effects.host) : [unit]
+            for name in units {
+                if effects.host.isLive { try changeRuntime(manager, name, .stop, effects, "service.remove_unit") }
+                _ = try setDisabled(manager, name, effects)
+            }
         }
         var after = file
         after.exists = false
@@ -537,6 +568,15 @@ public enum ServiceNamespace {
         return nil
     }
 
+    /// enable's and disable's arguments: an existing service that is no template, and `now:`.
+    static func enablementTarget(_ args: Arguments, _ builtin: String) throws -> (any ServiceManager, String, Bool, any Effects) {
+        let (manager, unit) = try target(args, builtin)
+        let now = try args.optionalBool(1, nilIsAbsent: true) ?? false
+        try requireExists(manager, unit, args.context.effects, builtin)
+        try refuseTemplate(unit, builtin)
+        return (manager, unit, now, args.context.effects)
+    }
+
     static func refuseTemplate(_ unit: String, _ builtin: String) throws {
         guard ServiceName.isTemplate(unit) else { return }
         throw MendError("\(builtin): \(unit) is a template: name an instance such as \(unit.split(separator: "@")[0])@NAME.service "
@@ -557,6 +597,8 @@ public enum ServiceNamespace {
     /// An error unless the service exists (its file, planned or not, or a unit systemd knows).
     static func requireExists(_ manager: any ServiceManager, _ unit: String, _ effects: any Effects, _ builtin: String) throws {
         if try definitionExists(manager, unit, effects) { return }
+        // A masked unit exists, even when the mask is all there is of it.
+        if manager.name == "systemd", try currentEnablement(manager, unit, effects).isMasked { return }
         if effects.host.isLive, manager.name == "systemd", try manager.status(unit, on: effects.host).exists { return }
         let what = manager.name == "systemd" ? "unit" : "service"
         let hint = ServiceName.suggestion(for: unit, among: manager.knownNames(on: effects.host)).map { " (did you mean \($0)?)" } ?? ""

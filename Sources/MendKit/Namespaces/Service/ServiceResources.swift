@@ -1,3 +1,5 @@
+import Glibc
+
 /// Whether a service runs (kind `service`, target the service's name), with the actions that
 /// change it. As JSON: `{"state": "active"}` — the manager's word: active, inactive, failed,
 /// activating, … — plus `"action": "restart" | "reload" | "reset-failed"` for an action, or
@@ -85,13 +87,31 @@ public struct ServiceEnablementResource: Resource {
 /// A unit file, drop-in or init script (kind `service.unit`, target its path): a file as
 /// ``FileResource`` reads and writes it. The daemon-reload that makes systemd see it is a change
 /// of its own (``DaemonReloadResource``), planned and shown after it.
+///
+/// systemd's mask, a link to /dev/null, reads as no file; it is never written through (that would
+/// replace /dev/null) — the mask is the enablement's, which `unmask` removes.
 public struct ServiceUnitFileResource: Resource {
     public var kind: String { "service.unit" }
     private let file = FileResource()
     public init() {}
 
-    public func read(_ target: String, on host: Host) throws -> JSON { try file.read(target, on: host) }
-    public func write(_ target: String, _ state: JSON, on host: Host) throws { try file.write(target, state, on: host) }
+    public func read(_ target: String, on host: Host) throws -> JSON {
+        if try Self.isMask(target, on: host) { return FileResource.State(exists: false).json }
+        return try file.read(target, on: host)
+    }
+
+    public func write(_ target: String, _ state: JSON, on host: Host) throws {
+        if try Self.isMask(target, on: host) {
+            if FileResource.State(state)?.exists == false { return }
+            throw HostError("\(target) is the unit's mask (a link to /dev/null): unmask it first", code: EEXIST)
+        }
+        try file.write(target, state, on: host)
+    }
+
+    /// True when `path` is a link to /dev/null: systemd's mask of the unit it names.
+    static func isMask(_ path: String, on host: Host) throws -> Bool {
+        try host.linkTarget(host.resolveLink(path)) == "/dev/null"
+    }
     public func reportValue(_ state: JSON) -> JSON { file.reportValue(state) }
     public func same(_ a: JSON, _ b: JSON) -> Bool { file.same(a, b) }
     public var showsDiff: Bool { true }
@@ -118,6 +138,7 @@ public struct DaemonReloadResource: Resource {
     }
 
     public func finishUndo(on host: Host) throws { try SystemdManager.daemonReload(on: host) }
+    public var undoneByFinishUndo: Bool { true }
 
     public func reportValue(_ state: JSON) -> JSON {
         .string(state["needs_reload"]?.bool == true ? "unit files changed" : "reloaded")

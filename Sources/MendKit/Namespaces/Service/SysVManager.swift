@@ -23,12 +23,9 @@ struct SysVManager: ServiceManager {
     }
 
     func status(_ unit: String, on host: Host) throws -> ServiceStatus {
-        let enabled = try enablement(unit, on: host)
-        let exists = scriptExists(unit, on: host)
-        var status = ServiceStatus(name: unit, manager: name, load: exists ? "loaded" : "not-found", enabled: enabled.state)
-        status.unitFile = exists ? "/etc/init.d/\(unit)" : nil
+        var status = ServiceStatus(initScript: unit, manager: name, enabled: try enablement(unit, on: host).state, on: host)
         guard host.isLive else { return status }
-        let (state, sub) = exists ? Self.state(forStatus: try script(unit, "status", on: host).status) : ("inactive", "dead")
+        let (state, sub) = status.exists ? Self.state(forStatus: try script(unit, "status", on: host).status) : ("inactive", "dead")
         status.state = state
         status.sub = sub
         status.active = state == "active"
@@ -38,7 +35,7 @@ struct SysVManager: ServiceManager {
     }
 
     func runtimeState(_ unit: String, on host: Host) throws -> String {
-        guard scriptExists(unit, on: host) else { return "inactive" }
+        guard ServiceManagers.initScriptExists(unit, on: host) else { return "inactive" }
         return Self.state(forStatus: try script(unit, "status", on: host).status).state
     }
 
@@ -59,7 +56,7 @@ struct SysVManager: ServiceManager {
             ["rc2.d/S", "rc3.d/S", "rc4.d/S", "rc5.d/S"].contains { link.hasPrefix($0) }
         }
         if starts { return Enablement(state: "enabled", links: links) }
-        return Enablement(state: scriptExists(unit, on: host) || !links.isEmpty ? "disabled" : "not-found", links: links)
+        return Enablement(state: ServiceManagers.initScriptExists(unit, on: host) || !links.isEmpty ? "disabled" : "not-found", links: links)
     }
 
     func setEnablement(_ unit: String, _ target: Enablement, on host: Host) throws {
@@ -98,7 +95,7 @@ struct SysVManager: ServiceManager {
     }
 
     func plannedEnablement(_ unit: String, enabled: Bool, on host: Host) throws -> Enablement {
-        guard enabled else { return Enablement(state: scriptExists(unit, on: host) ? "disabled" : "not-found", links: []) }
+        guard enabled else { return Enablement(state: ServiceManagers.initScriptExists(unit, on: host) ? "disabled" : "not-found", links: []) }
         let header = lsbHeader(unit, on: host)
         let start = header["Default-Start"] ?? ["2", "3", "4", "5"]
         let stop = header["Default-Stop"] ?? ["0", "1", "6"]
@@ -152,11 +149,6 @@ struct SysVManager: ServiceManager {
             return pid
         }
         return nil
-    }
-
-    private func scriptExists(_ unit: String, on host: Host) -> Bool {
-        guard let path = try? host.resolve("/etc/init.d/\(unit)"), let info = try? host.info(path) else { return false }
-        return !info.isDirectory
     }
 
     private func script(_ unit: String, _ verb: String, on host: Host, timeout: Int = 90_000_000_000) throws -> ProcessResult {

@@ -51,6 +51,11 @@ struct SystemdManager: ServiceManager {
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
         try ServiceManagers.requireRoot(action, unit, on: host)
+        // Its unit file changed since systemd read it (an undo pass has just put the old one back
+        // and reloads only when the pass ends): start what the file says, not what systemd remembers.
+        if action != .stop, action != .resetFailed, try show(unit, ["NeedDaemonReload"], on: host)["NeedDaemonReload"] == "yes" {
+            try Self.daemonReload(on: host)
+        }
         let result = try systemctl([action.rawValue, unit], on: host, timeout: 300_000_000_000)
         guard result.status == 0, !result.timedOut, !result.stopped else {
             var error = ServiceManagers.failure("systemctl \(action.rawValue) \(unit)", result)

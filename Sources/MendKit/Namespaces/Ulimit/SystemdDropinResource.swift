@@ -1,3 +1,5 @@
+import Glibc
+
 /// A systemd drop-in file (kind `systemd.dropin`, target its path): a file as ``FileResource``
 /// reads and writes it, followed by `systemctl daemon-reload` so systemd sees the new content —
 /// on undo too, which is why the reload is part of the write and not a change of its own.
@@ -42,6 +44,9 @@ public struct SystemdDropinResource: Resource {
 
     /// Runs `systemctl daemon-reload`; an error when it fails.
     static func daemonReload(on host: Host) throws {
+        guard host.effectiveUserID == 0 else {
+            throw HostError("cannot run systemctl daemon-reload: reloading systemd's unit files needs root", code: EPERM)
+        }
         let result: ProcessResult
         do {
             result = try host.run(host.command(.systemctl, ["daemon-reload"]), timeout: 120_000_000_000)
