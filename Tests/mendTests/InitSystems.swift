@@ -8,6 +8,26 @@ enum InitSystems {
     /// Where scripts/lib/init-roots.sh keeps the Debian roots.
     static let cache = getenv("MEND_TEST_CACHE").map { String(cString: $0) } ?? "/var/cache/mend-tests"
 
+    /// mend's build directory and the Swift runtime it links to, shell-quoted: bound into the
+    /// machines and jails at the same paths, since either may lie where those have their own /tmp.
+    static var mendDirectories: String {
+        let build = String(MendBinary.path[..<(MendBinary.path.lastIndex(of: "/") ?? MendBinary.path.endIndex)])
+        return [build, swiftRuntime].compactMap { $0 }.map(shellQuote).joined(separator: " ")
+    }
+
+    /// The directory of the Swift runtime libraries mend links to (nil for a static build).
+    static let swiftRuntime: String? = {
+        guard let dir = try? TemporaryDirectory(),
+              let result = try? InitSystems.shell("ldd \(shellQuote(MendBinary.path))", in: dir.path) else { return nil }
+        for line in result.stdout.split(separator: "\n") where line.contains("libswiftCore.so") {
+            let parts = line.split(separator: "=> ")
+            guard parts.count == 2 else { continue }
+            let path = parts[1].split(separator: " ").first.map(String.init) ?? ""
+            if let slash = path.lastIndex(of: "/") { return String(path[..<slash]) }
+        }
+        return nil
+    }()
+
     static func requireRoot() throws {
         guard geteuid() == 0 else {
             throw TestFailure(description: "the init-system tests need root (private namespaces, overlays); CI runs them as root")
@@ -37,7 +57,7 @@ final class SystemdMachine {
         share = dir.path + "/share"
         guard mkdir(share, 0o755) == 0 else { throw TestFailure(description: "cannot create \(share)") }
         running = true
-        let start = try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/systemd-machine.sh")) start \(shellQuote(dir.path + "/machine")) \(shellQuote(share)) \(getpid())",
+        let start = try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/systemd-machine.sh")) start \(shellQuote(dir.path + "/machine")) \(shellQuote(share)) \(getpid()) \(InitSystems.mendDirectories)",
                                           in: dir.path)
         guard start.status == 0 else {
             shutdown()
@@ -89,23 +109,7 @@ enum InitJail {
             : ""
         let file = share.path + "/.jail.sh"
         try writeFile(file, "MEND=\(shellQuote(MendBinary.path))\n" + preparation + script)
-        // The mend binary, its build directory and the Swift runtime it links to.
-        let build = String(MendBinary.path[..<(MendBinary.path.lastIndex(of: "/") ?? MendBinary.path.endIndex)])
-        let binds = [build, swiftRuntime].compactMap { $0 }.map(shellQuote).joined(separator: " ")
-        return try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/init-jail.sh")) \(shellQuote(root)) \(shellQuote(share.path)) \(shellQuote(file)) \(binds)",
+        return try InitSystems.shell("\(shellQuote(InitSystems.scripts + "/init-jail.sh")) \(shellQuote(root)) \(shellQuote(share.path)) \(shellQuote(file)) \(InitSystems.mendDirectories)",
                                      in: share.path)
     }
-
-    /// The directory of the Swift runtime libraries mend links to (nil for a static build).
-    static let swiftRuntime: String? = {
-        guard let dir = try? TemporaryDirectory(),
-              let result = try? InitSystems.shell("ldd \(shellQuote(MendBinary.path))", in: dir.path) else { return nil }
-        for line in result.stdout.split(separator: "\n") where line.contains("libswiftCore.so") {
-            let parts = line.split(separator: "=> ")
-            guard parts.count == 2 else { continue }
-            let path = parts[1].split(separator: " ").first.map(String.init) ?? ""
-            if let slash = path.lastIndex(of: "/") { return String(path[..<slash]) }
-        }
-        return nil
-    }()
 }

@@ -6,17 +6,20 @@
 # unit is enabled), CAP_SYS_TIME, CAP_SYS_MODULE and CAP_SYS_RAWIO are dropped, and the console is a
 # log file. The directory SHARE is bound at the same path inside, for runbooks and results.
 #
-#   systemd-machine.sh start DIR SHARE [OWNER]
+#   systemd-machine.sh start DIR SHARE [OWNER [BIND…]]
 #                                        boot (about 0.5 s); DIR/pid1 holds PID 1's host pid. When
 #                                        the process OWNER ends without a stop (a test run killed
-#                                        with SIGKILL), a watcher stops the machine.
+#                                        with SIGKILL), a watcher stops the machine ("-": none).
+#                                        Each BIND directory is bound read-only at the same path
+#                                        inside (mend's build directory: it may lie under /tmp,
+#                                        which the machine covers with its own tmpfs).
 #   systemd-machine.sh stop DIR          power off, kill what is left by pid, remove the cgroup
 set -u
 cmd=$1 W=$2
 
 if [ "$cmd" = __inner ]; then   # PID 1 of the new pid namespace, in the new mount namespace
   set -e
-  SHARE=$3 N=$W/root
+  SHARE=$3 N=$W/root; shift 3
   mount -t tmpfs -o size=1g tmpfs "$W/ovl"
   mkdir -p "$W/ovl/up" "$W/ovl/work"
   mount -t overlay overlay -o "lowerdir=/,upperdir=$W/ovl/up,workdir=$W/ovl/work" "$N"
@@ -34,6 +37,7 @@ if [ "$cmd" = __inner ]; then   # PID 1 of the new pid namespace, in the new mou
   mount -t tmpfs -o mode=755 tmpfs "$N/run"; mount -t tmpfs -o mode=1777 tmpfs "$N/tmp"
   mount -t tmpfs -o mode=755 tmpfs "$N/etc/systemd/system"
   mkdir -p "$N$SHARE"; mount --bind "$SHARE" "$N$SHARE"
+  for dir in "$@"; do mkdir -p "$N$dir"; mount --bind "$dir" "$N$dir"; mount -o remount,bind,ro "$N$dir"; done
   cd "$N"; mkdir -p .oldroot; pivot_root . .oldroot; umount -l /.oldroot; rmdir /.oldroot
   exec setpriv --bounding-set -sys_time,-sys_module,-sys_rawio,-wake_alarm \
     env -i container=mend-test PATH=/usr/sbin:/usr/bin:/sbin:/bin /lib/systemd/systemd --unit=basic.target
@@ -49,12 +53,12 @@ start)
   cg=$(cgroup_base)/mend-test-$$-$RANDOM; mkdir "$cg"; echo "$cg" >"$W/cgroup"
   ( echo $BASHPID >"$cg/cgroup.procs"
     exec unshare --pid --fork --mount --uts --ipc --net --cgroup --propagation private \
-      bash "$0" __inner "$W" "$SHARE" ) >"$W/inner.log" 2>&1 &
+      bash "$0" __inner "$W" "$SHARE" "${@:5}" ) >"$W/inner.log" 2>&1 &
   echo $! >"$W/unshare"
   for _ in $(seq 200); do pid1=$(pgrep -P "$(cat "$W/unshare")" -x systemd) && break; sleep 0.05; done
   [ -n "${pid1:-}" ] || { echo "systemd-machine: systemd did not start:" >&2; tail -20 "$W/inner.log" >&2; exit 1; }
   echo "$pid1" >"$W/pid1"
-  if [ -n "${4:-}" ]; then
+  if [ -n "${4:-}" ] && [ "$4" != - ]; then
     owner=$4
     setsid bash -c 'while kill -0 "$1" 2>/dev/null && [ -e "$2/pid1" ]; do sleep 1; done
                     [ -e "$2/pid1" ] && exec "$3" stop "$2"' watcher "$owner" "$W" "$0" </dev/null >/dev/null 2>&1 &
