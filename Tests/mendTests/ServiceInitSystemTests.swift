@@ -206,6 +206,44 @@ struct ServiceSystemdTests {
         #expect(marker("file", in: broken.stdout) == "no")
     }
 
+    /// A restart and a reset-failed are actions: read back they are the state they left, so
+    /// `mend rollback` undoes them (and a started unit that then failed by itself) without --force.
+    @Test("mend rollback undoes a restart, a reset-failed and a start that then failed")
+    func rollbackOfActions() throws {
+        let (machine, script) = try SystemdMachine.withAppScript()
+        defer { machine.shutdown() }
+        let setup = try machine.run(#""$MEND" run \#(shellQuote(try machine.put("app.mend", appRunbook(script: script, failAtEnd: false)))) --state-dir /tmp/s; echo "status=$?""#)
+        #expect(marker("status", in: setup.stdout) == "0", "\(setup.stdout)\n\(setup.stderr)")
+        let restart = try machine.put("restart.mend", #"""
+            step "restart a stopped instance" {
+              service.stop("app@node2")
+            }
+            """#)
+        let actions = try machine.put("actions.mend", #"""
+            step "actions" {
+              service.restart("app@node2")
+              service.start("app@bad")
+              assert service.wait("app@bad", "failed", timeout: 20s).state == "failed"
+              service.reset_failed("app@bad")
+              service.start("app@bad")
+            }
+            """#)
+        let result = try machine.run(#"""
+            echo fail > /run/app-mode-bad
+            "$MEND" run \#(shellQuote(restart)) --state-dir /tmp/s >/dev/null 2>&1
+            "$MEND" run \#(shellQuote(actions)) --state-dir /tmp/s; echo "run=$?"
+            "$MEND" rollback last --state-dir /tmp/s; echo "rollback=$?"
+            echo "node2=$(systemctl is-active app@node2)"
+            echo "bad=$(systemctl is-active app@bad)"
+            """#)
+        let out = result.stdout + result.stderr
+        #expect(marker("run", in: out) == "0", "\(out)")
+        #expect(marker("rollback", in: out) == "0", "\(out)")
+        #expect(!out.contains("changed since"), "\(out)")
+        #expect(marker("node2", in: out) == "inactive", "\(out)")
+        #expect(marker("bad", in: out) == "inactive", "\(out)")
+    }
+
     /// The run stops a service, gives it a new unit file and starts it; a later step fails. The
     /// undo puts the old file back and starts the service before the pass's closing reload: systemd
     /// re-reads the file first, so the service runs on the old definition again.
@@ -396,5 +434,56 @@ struct ServiceInitScriptTests {
         // Below the hard limits this test machine gives its root (raising them needs CAP_SYS_RESOURCE).
         #expect(marker("nofile", in: out) == "4096/4096", "\(out)")
         #expect(marker("nproc", in: out) == "2000/2000", "\(out)")
+    }
+
+    /// OpenRC still calls a service started when its daemon died (Debian's start-stop-daemon
+    /// records no crash): mend reads it as failed, starts it again (zap first) and undoes that.
+    @Test("OpenRC: a service whose daemon died reads as failed, starts again, and the start is undone")
+    func openrcCrashedDaemon() throws {
+        let share = try TemporaryDirectory()
+        let crasher = """
+            #!/sbin/openrc-run
+            pidfile="/run/${RC_SVCNAME}.pid"
+            command="/bin/sh"
+            command_args="-c 'if [ -e /run/crashed-once ]; then while :; do sleep 1; done; else : > /run/crashed-once; sleep 1; exit 1; fi'"
+            command_background=yes
+            """
+        let first = share.path + "/first.mend", second = share.path + "/second.mend"
+        try writeFile(first, "let script = '''\n\(crasher)\n'''\nstep \"s\" {\n  service.install_unit(\"crasher\", script)\n  service.start(\"crasher\")\n}\n")
+        try writeFile(second, """
+            step "again" {
+              assert service.start("crasher")
+              assert service.wait("crasher", "running", timeout: 10s).active
+            }
+            step "then" { fail("a later step fails") }
+            """)
+        let result = try InitJail.run(.openrc, """
+            "$MEND" run \(shellQuote(first)) --state-dir /tmp/s >/dev/null 2>&1; echo "first=$?"
+            sleep 2.5
+            echo "crashed=$("$MEND" eval 'service.status("crasher").state')"
+            "$MEND" run \(shellQuote(second)) --state-dir /tmp/s; echo "second=$?"
+            echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"
+            """, share: share)
+        let out = result.stdout + result.stderr
+        #expect(marker("first", in: out) == "0", "\(out)")
+        #expect(marker("crashed", in: out) == "\"failed\"", "\(out)")
+        #expect(marker("second", in: out) == "1", "\(out)")
+        #expect(!out.contains("could not undo"), "\(out)")
+        #expect(marker("procs", in: out) == "0", "\(out)")
+    }
+}
+
+@Suite("service: the manager's tool missing")
+struct ServiceToolMissingTests {
+    /// Under --root systemctl still reads the image's enablement (`systemctl --root`).
+    @Test("a missing systemctl names the package to install", arguments: [FixtureHost.ubuntu, .centos])
+    func missingTool(_ host: FixtureHost) throws {
+        let dir = try TemporaryDirectory()
+        let root = try host.copy(into: dir.path)
+        try writeFile(dir.path + "/e.mend", #"step "e" { service.disable("\#(host == .centos ? "sshd" : "ssh")") }"#)
+        let r = try MendBinary.run(["run", dir.path + "/e.mend", "--root", root, "--state-dir", dir.path + "/state"],
+                                   environment: ["PATH": "/nonexistent"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("systemctl: not found (install the systemd package)"), "\(r.stderr)")
     }
 }

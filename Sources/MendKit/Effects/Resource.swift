@@ -15,6 +15,10 @@ public protocol Resource: Sendable {
     func reportValue(_ state: JSON) -> JSON
     /// True when two states are the same for the host (undo skips a state already restored).
     func same(_ a: JSON, _ b: JSON) -> Bool
+    /// True when `now`, read back before an undo, is what the change with after-state `after`
+    /// left (so undo may put the before-state back): by default ``same(_:_:)``. An action (a
+    /// restart) reads back as the state it left, not as the action.
+    func isLeftByChange(_ now: JSON, after: JSON) -> Bool
     /// True when a state's report value is text best shown as a unified diff (file contents).
     var showsDiff: Bool { get }
     /// In a plan, the state to plan from when reading `target` failed for want of privileges: as
@@ -35,5 +39,6 @@ extension Resource {
     public var undoneByFinishUndo: Bool { false }
     public func reportValue(_ state: JSON) -> JSON { state }
     public func same(_ a: JSON, _ b: JSON) -> Bool { a == b }
+    public func isLeftByChange(_ now: JSON, after: JSON) -> Bool { same(now, after) }
     public var showsDiff: Bool { false }
 }

@@ -172,7 +172,7 @@ extension Engine {
                     continue
                 }
                 if !resource.same(now, change.before) {
-                    if !force, !resource.same(now, change.after) {
+                    if !force, !resource.isLeftByChange(now, after: change.after) {
                         let shown = redactor.redact(ChangeReport.shortText(resource.reportValue(now)))
                         outcome.notUndone.append((change.report, "changed since mend made it (now \(shown)); `:undo force` restores it anyway"))
                         if all { continue } else { break }

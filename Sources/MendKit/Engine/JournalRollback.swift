@@ -245,7 +245,7 @@ public enum RunHistory {
                 if resource.same(now, change.before) {
                     followUps.undid(resource)
                     if resource.undoneByFinishUndo { outcome.undone.append(label) } else { outcome.alreadyUndone.append(label) }
-                } else if resource.same(now, change.after) || !change.applied || force {
+                } else if resource.isLeftByChange(now, after: change.after) || !change.applied || force {
                     // A change never marked applied was cut off half-made (its directories made,
                     // its file not yet): what is there is mend's own doing.
                     followUps.undid(resource)

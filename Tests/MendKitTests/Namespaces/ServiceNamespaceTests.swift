@@ -289,7 +289,7 @@ import Testing
                 }
                 """, in: dir, plan: true)
             #expect(started.exitCode == 0, "\(failure(started) ?? "")")
-            #expect(output.out == "running: active true nil nil\nactive: active true nil nil\ninactive: active true nil nil\nfailed: active true nil nil\n")
+            #expect(output.out == "running: active true nil nil\nactive: active true nil nil\ninactive: inactive true nil nil\nfailed: failed true nil nil\n")
             let (stopped, _) = try run("step \"s\" {\n service.stop(\"ssh\")\n service.wait(\"ssh\", \"running\", timeout: 1h)\n}", in: dir, plan: true)
             #expect(failure(stopped) == "service.wait: ssh.service is not running in the plan: state inactive, sub dead")
             let interpreter = Interpreter()

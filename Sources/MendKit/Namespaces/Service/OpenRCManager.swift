@@ -29,25 +29,44 @@ struct OpenRCManager: ServiceManager {
             status.active = false
             return status
         }
-        let (state, sub) = Self.state(forStatus: try rcService(unit, "status", on: host).status)
+        let (state, sub) = try runtime(unit, on: host)
         status.state = state
         status.sub = sub
         status.result = sub == "crashed" ? "crashed" : nil
         status.mainPID = mainPID(unit, on: host)
-        status.active = state == "active" && (status.mainPID.map { ServiceManagers.isLive($0, on: host) } ?? true)
+        status.active = state == "active"
         return status
     }
 
     func runtimeState(_ unit: String, on host: Host) throws -> String {
         guard ServiceManagers.initScriptExists(unit, on: host) else { return "inactive" }
-        return Self.state(forStatus: try rcService(unit, "status", on: host).status).state
+        return try runtime(unit, on: host).state
+    }
+
+    /// The state `rc-service status` says, except that a service OpenRC still calls started whose
+    /// daemon is gone (Debian's start-stop-daemon records no crash) is `failed`, `crashed`.
+    private func runtime(_ unit: String, on host: Host) throws -> (state: String, sub: String) {
+        let said = Self.state(forStatus: try rcService(unit, "status", on: host).status)
+        if said.state == "active", let pid = mainPID(unit, on: host), !ServiceManagers.isLive(pid, on: host) {
+            return ("failed", "crashed")
+        }
+        return said
     }
 
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
         try ServiceManagers.requireRoot(action, unit, on: host)
-        // zap forgets a crashed state, as reset-failed does for systemd.
-        let verb = action == .resetFailed ? "zap" : action.rawValue
+        let crashed = try runtimeState(unit, on: host) == "failed"
+        // zap forgets a crashed state, as reset-failed does for systemd: OpenRC starts a crashed
+        // service only once it is forgotten, and its stop fails with the daemon gone.
+        if crashed, action != .resetFailed {
+            try rcServiceChecked(unit, "zap", on: host)
+            if action == .stop { return }
+        }
+        try rcServiceChecked(unit, action == .resetFailed ? "zap" : action.rawValue, on: host)
+    }
+
+    private func rcServiceChecked(_ unit: String, _ verb: String, on host: Host) throws {
         let result = try rcService(unit, verb, on: host, timeout: 300_000_000_000)
         guard result.status == 0, !result.timedOut, !result.stopped else {
             throw ServiceManagers.failure("rc-service \(unit) \(verb)", result)

@@ -162,8 +162,8 @@ public enum ServiceNamespace {
             state: "active", "running" (active with a live main process), "inactive" or "failed". It fails the step with the last status
             (and journal lines) when timeout (default 30s) passes first. Waiting for active or running
             ends at once when the service failed. A plan does not wait for what only a run shows:
-            after a planned start it returns at once with planned: true; after a planned stop,
-            waiting for running fails.
+            after a planned start it assumes the state is reached and returns at once (planned:
+            true); after a planned stop, waiting for running fails.
             """, example: """
             step "node up" {
               service.install_unit("node", "[Service]\\nExecStart=/usr/local/bin/node\\n")
@@ -246,11 +246,14 @@ public enum ServiceNamespace {
         var status = try currentStatus(manager, unit, effects)
         if satisfies(status, wanted) { return status.value }
         if effects.isPlanning {
-            // A plan does not wait for what only a run can show (a planned start ending in an
-            // exit or a crash, anything under --root): it answers at once with the plan's status
-            // (`planned: true`). A planned state that rules the wait out fails it, as the run would.
-            // Nothing planned on the live host: the plan waits as the run would.
-            guard let state = status.state, !(status.runtimePlanned && ServiceRuntimeResource.runs(state)) else { return status.value }
+            // A plan does not wait for what only a run can show. After a planned start the
+            // process may end in any state (a oneshot exits, an instance crashes): the plan
+            // assumes the wait succeeds, as it assumes a command does (`planned: true`). Under
+            // --root with nothing planned the state stays unknown. A planned state that rules the
+            // wait out fails it, as the run would; with nothing planned on the live host, the plan
+            // waits as the run would.
+            guard let state = status.state else { return status.value }
+            if status.runtimePlanned, ServiceRuntimeResource.runs(state) { return reached(status, wanted).value }
             if status.runtimePlanned || !host.isLive {
                 throw MendError("service.wait: \(unit) is not \(wanted) in the plan: \(describe(status))", kind: .failure)
             }
@@ -258,7 +261,8 @@ public enum ServiceNamespace {
         guard host.isLive else {
             throw MendError("service.wait: cannot wait for \(unit) under --root: runtime state is not known offline", kind: .host)
         }
-        let deadline = host.monotonicNanoseconds() + timeout
+        let (sum, overflow) = host.monotonicNanoseconds().addingReportingOverflow(timeout)
+        let deadline = overflow ? Int.max : sum
         while true {
             if satisfies(status, wanted) { return status.value }
             let terminal = status.state == "failed" && (wanted == "active" || wanted == "running")
@@ -271,8 +275,24 @@ public enum ServiceNamespace {
             }
             try Interrupted.check()
             host.sleep(nanoseconds: 100_000_000)
-            status = try manager.status(unit, on: host)
+            do {
+                status = try manager.status(unit, on: host)
+            } catch {
+                // A signal stops the tool mend was running: it is the wait that was interrupted.
+                try Interrupted.check()
+                throw error
+            }
         }
+    }
+
+    /// The status a planned service has once it reached `wanted`.
+    static func reached(_ status: ServiceStatus, _ wanted: String) -> ServiceStatus {
+        var status = status
+        let runs = wanted == "running" || wanted == "active"
+        status.state = runs ? "active" : wanted
+        status.sub = runs ? "running" : (wanted == "failed" ? "failed" : "dead")
+        status.active = runs
+        return status
     }
 
     static func satisfies(_ status: ServiceStatus, _ wanted: String) -> Bool {

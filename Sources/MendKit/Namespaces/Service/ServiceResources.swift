@@ -47,6 +47,14 @@ public struct ServiceRuntimeResource: Resource {
         return Self.runs(x) == Self.runs(y) && (x == "failed") == (y == "failed") && a["action"] == b["action"]
     }
 
+    /// What a start, stop or action left, read back: whether the service runs, the action aside.
+    /// A service the change started that then failed by itself is still what the change left.
+    public func isLeftByChange(_ now: JSON, after: JSON) -> Bool {
+        guard let x = now["state"]?.string, let y = after["state"]?.string else { return now == after }
+        if Self.runs(y), x == "failed" { return true }
+        return Self.runs(x) == Self.runs(y) && (x == "failed") == (y == "failed")
+    }
+
     /// A state in which the service's processes run or are coming up.
     static func runs(_ state: String) -> Bool {
         state == "active" || state == "reloading" || state == "activating"
