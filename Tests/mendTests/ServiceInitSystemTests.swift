@@ -145,6 +145,10 @@ struct ServiceSystemdTests {
         let plan = try machine.run(#""$MEND" plan \#(shellQuote(copy)) --param restart_sec=1s"#)
         #expect(plan.status == 0, "\(plan.stdout)\n\(plan.stderr)")
         #expect(plan.stdout.contains("service mend-restart-probe@fail.service: \"inactive\" → \"active\""), "\(plan.stdout)")
+        // Each wait's state carries on: the failed instance's reset is planned, and the instance
+        // that exits is not stopped again.
+        #expect(plan.stdout.contains("service mend-restart-probe@fail.service: \"failed\" → \"reset-failed\""), "\(plan.stdout)")
+        #expect(!plan.stdout.contains("service mend-restart-probe@ok.service: \"active\" → \"inactive\""), "\(plan.stdout)")
         #expect(try machine.run(listing).stdout == before)
         let run = try machine.run(#""$MEND" run \#(shellQuote(copy)) --param restart_sec=1s --state-dir /tmp/state"#)
         #expect(run.status == 0, "\(run.stdout)\n\(run.stderr)")
@@ -459,7 +463,7 @@ struct ServiceInitScriptTests {
             """)
         let result = try InitJail.run(.openrc, """
             "$MEND" run \(shellQuote(first)) --state-dir /tmp/s >/dev/null 2>&1; echo "first=$?"
-            sleep 2.5
+            sleep 3
             echo "crashed=$("$MEND" eval 'service.status("crasher").state')"
             "$MEND" run \(shellQuote(second)) --state-dir /tmp/s; echo "second=$?"
             echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"
@@ -470,6 +474,76 @@ struct ServiceInitScriptTests {
         #expect(marker("second", in: out) == "1", "\(out)")
         #expect(!out.contains("could not undo"), "\(out)")
         #expect(marker("procs", in: out) == "0", "\(out)")
+    }
+
+    /// A daemon that forks and writes its own pid file a moment later leaves OpenRC's record
+    /// naming a leftover pid for that moment: mend reads that as starting, not crashed, so the
+    /// wait sees the daemon come up, and the rollback stops it.
+    @Test("OpenRC: a daemon that writes its pid file late is waited for, and its start is undone")
+    func openrcLatePidFile() throws {
+        let share = try TemporaryDirectory()
+        let daemon = share.path + "/late-daemon"
+        try writeFile(daemon, """
+            #!/bin/sh
+            ( sleep 0.5; exec /bin/sh -c 'echo $$ > /run/late.pid; while :; do sleep 1; done' ) >/dev/null 2>&1 &
+            exit 0
+            """)
+        guard chmod(daemon, 0o755) == 0 else { throw TestFailure(description: "cannot make \(daemon) executable") }
+        let file = share.path + "/late.mend"
+        try writeFile(file, """
+            let script = '''
+            #!/sbin/openrc-run
+            pidfile="/run/late.pid"
+            command="/bin/sh"
+            command_args="\(daemon)"
+            '''
+            step "start" {
+              service.install_unit("late", script)
+              service.start("late")
+              print("waited=${service.wait("late", "running", timeout: 10s).state}")
+            }
+            step "then" { fail("a later step fails") }
+            """)
+        let result = try InitJail.run(.openrc, """
+            echo 99999 > /run/late.pid
+            "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run=$?"
+            echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"
+            """, share: share)
+        let out = result.stdout + result.stderr
+        #expect(marker("waited", in: out) == "active", "\(out)")
+        #expect(marker("run", in: out) == "1", "\(out)")
+        #expect(!out.contains("could not undo"), "\(out)")
+        #expect(marker("procs", in: out) == "0", "\(out)")
+    }
+
+    /// The daemon a SysV start launched dies; the rollback runs the script's stop, which removes
+    /// the dead daemon's pid file, so the service reads inactive again, not dead.
+    @Test("SysV: undoing a start whose daemon then died leaves the service inactive")
+    func sysvUndoOfDeadStart() throws {
+        let share = try TemporaryDirectory()
+        let script = Self.sysvScript.replacingOccurrences(of: "-c 'while :; do sleep 1; done'", with: "-c 'sleep 0.3; exit 1'")
+        let file = share.path + "/dies.mend"
+        try writeFile(file, """
+            let script = '''
+            \(script)
+            '''
+            step "start" {
+              service.install_unit("sleeper", script)
+              service.start("sleeper")
+              sleep(1s)
+              print("then=${service.status("sleeper").state}")
+            }
+            step "later" { fail("a later step fails") }
+            """)
+        let result = try InitJail.run(.sysv, """
+            "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run=$?"
+            echo "pidfile=$(test -e /run/sleeper.pid && echo yes || echo no)"
+            """, share: share)
+        let out = result.stdout + result.stderr
+        #expect(marker("then", in: out) == "failed", "\(out)")
+        #expect(marker("run", in: out) == "1", "\(out)")
+        #expect(!out.contains("could not undo"), "\(out)")
+        #expect(marker("pidfile", in: out) == "no", "\(out)")
     }
 }
 

@@ -9,6 +9,10 @@ public protocol Effects: AnyObject {
     /// Applies the change (journalled first) or plans it. A change whose before and after are the
     /// same does nothing.
     func perform(_ change: Change) throws
+    /// In a plan, records what a run would find at this point without a change of its own (a wait
+    /// after a planned start assumes the state it waits for), so later reads plan from it. A run
+    /// reads the host and ignores it.
+    func assume(_ resource: any Resource, _ target: String, _ state: JSON)
     /// Runs a command whose effects mend cannot record (`run`, `sh`). Readonly commands always run;
     /// others are journalled as not undoable, and in a plan they do not run (the result is nil).
     func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult?

@@ -16,6 +16,8 @@ public final class ReadOnlyEffects: Effects {
         throw ChangeRefused("\(change.resource.kind) \(change.target): changes need `mend run` (with its journal and rollback) or the REPL")
     }
 
+    public func assume(_ resource: any Resource, _ target: String, _ state: JSON) {}
+
     public func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult? {
         guard readonly else {
             throw ChangeRefused("\(text): a command that may change the host needs `mend run` (or readonly: true)")

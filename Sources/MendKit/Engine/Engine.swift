@@ -491,6 +491,10 @@ public final class Engine: StepRunner, Effects {
         try Interrupted.check()
     }
 
+    public func assume(_ resource: any Resource, _ target: String, _ state: JSON) {
+        if isPlanning { overlay[Engine.key(resource, target)] = state }
+    }
+
     public func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult? {
         if readonly { return try body() }
         guard let entry = try current ?? sessionEntry() else {

@@ -25,6 +25,18 @@ extension Host {
                         isRegular: type == S_IFREG, isDirectory: type == S_IFDIR)
     }
 
+    /// When the file at a resolved path (a link itself, not its target) last changed, in
+    /// seconds since the epoch, or nil when there is none.
+    public func modificationTime(_ resolved: String) throws(HostError) -> Double? {
+        try refuseNUL(inPath: resolved)
+        var s = stat()
+        if lstat(resolved, &s) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw HostError.last("cannot read \(shown(resolved))")
+        }
+        return Double(s.st_mtim.tv_sec) + Double(s.st_mtim.tv_nsec) / 1e9
+    }
+
     /// The content of the file at a resolved path, or nil when there is none.
     public func read(_ resolved: String) throws(HostError) -> [UInt8]? {
         try refuseNUL(inPath: resolved)

@@ -44,14 +44,26 @@ struct OpenRCManager: ServiceManager {
     }
 
     /// The state `rc-service status` says, except that a service OpenRC still calls started whose
-    /// daemon is gone (Debian's start-stop-daemon records no crash) is `failed`, `crashed`.
+    /// daemon is gone (Debian's start-stop-daemon records no crash) is `failed`, `crashed`. Right
+    /// after the start a dead pid may be a leftover the daemon has yet to replace with its own:
+    /// within `pidFileGrace` of OpenRC's start mark the service is `activating`, so a wait polls.
     private func runtime(_ unit: String, on host: Host) throws -> (state: String, sub: String) {
-        let said = Self.state(forStatus: try rcService(unit, "status", on: host).status)
+        let result = try rcService(unit, "status", on: host)
+        // A signal that ended the tool was meant for mend: the read was interrupted.
+        if result.stopped || result.status > 128 { try Interrupted.check() }
+        let said = Self.state(forStatus: result.status)
         if said.state == "active", let pid = mainPID(unit, on: host), !ServiceManagers.isLive(pid, on: host) {
+            if let started = try host.modificationTime(host.resolve("/run/openrc/started/\(unit)")),
+               host.wallClock() - started < Self.pidFileGrace {
+                return ("activating", "starting")
+            }
             return ("failed", "crashed")
         }
         return said
     }
+
+    /// How long after its start a service's pid file may still name a process that is gone.
+    static let pidFileGrace = 2.0
 
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
@@ -60,6 +72,8 @@ struct OpenRCManager: ServiceManager {
         // zap forgets a crashed state, as reset-failed does for systemd: OpenRC starts a crashed
         // service only once it is forgotten, and its stop fails with the daemon gone.
         if crashed, action != .resetFailed {
+            // A stop runs the script's own stop first: it may know a daemon the pid file lost.
+            if action == .stop, try rcService(unit, "stop", on: host, timeout: 300_000_000_000).status == 0 { return }
             try rcServiceChecked(unit, "zap", on: host)
             if action == .stop { return }
         }

@@ -253,7 +253,11 @@ public enum ServiceNamespace {
             // wait out fails it, as the run would; with nothing planned on the live host, the plan
             // waits as the run would.
             guard let state = status.state else { return status.value }
-            if status.runtimePlanned, ServiceRuntimeResource.runs(state) { return reached(status, wanted).value }
+            if status.runtimePlanned, ServiceRuntimeResource.runs(state) {
+                let reached = reached(status, wanted)
+                effects.assume(runtime, unit, .object([("state", .string(reached.state ?? wanted))]))
+                return reached.value
+            }
             if status.runtimePlanned || !host.isLive {
                 throw MendError("service.wait: \(unit) is not \(wanted) in the plan: \(describe(status))", kind: .failure)
             }

@@ -25,7 +25,7 @@ struct SysVManager: ServiceManager {
     func status(_ unit: String, on host: Host) throws -> ServiceStatus {
         var status = ServiceStatus(initScript: unit, manager: name, enabled: try enablement(unit, on: host).state, on: host)
         guard host.isLive else { return status }
-        let (state, sub) = status.exists ? Self.state(forStatus: try script(unit, "status", on: host).status) : ("inactive", "dead")
+        let (state, sub) = status.exists ? Self.state(forStatus: try statusCode(unit, on: host)) : ("inactive", "dead")
         status.state = state
         status.sub = sub
         status.active = state == "active"
@@ -36,14 +36,26 @@ struct SysVManager: ServiceManager {
 
     func runtimeState(_ unit: String, on host: Host) throws -> String {
         guard ServiceManagers.initScriptExists(unit, on: host) else { return "inactive" }
-        return Self.state(forStatus: try script(unit, "status", on: host).status).state
+        return Self.state(forStatus: try statusCode(unit, on: host)).state
+    }
+
+    /// The script's `status` exit code; a signal that ended it was meant for mend (interrupted).
+    private func statusCode(_ unit: String, on host: Host) throws -> Int32 {
+        let result = try script(unit, "status", on: host)
+        if result.stopped || result.status > 128 { try Interrupted.check() }
+        return result.status
     }
 
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
-        // SysV keeps no failed state beyond the pid file the script itself looks after.
-        if action == .resetFailed { return }
         try ServiceManagers.requireRoot(action, unit, on: host)
+        // SysV keeps no failed state beyond the pid file the script itself looks after. Only an
+        // undo asks to forget one (the builtin is no change on SysV): the script's own stop
+        // removes a dead daemon's pid file, and its failure changes nothing worth reporting.
+        if action == .resetFailed {
+            _ = try script(unit, "stop", on: host, timeout: 300_000_000_000)
+            return
+        }
         let result = try script(unit, action.rawValue, on: host, timeout: 300_000_000_000)
         guard result.status == 0, !result.timedOut, !result.stopped else {
             throw ServiceManagers.failure("/etc/init.d/\(unit) \(action.rawValue)", result)
