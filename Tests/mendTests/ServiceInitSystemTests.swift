@@ -452,7 +452,22 @@ struct ServiceInitScriptTests {
             command_args="-c 'if [ -e /run/crashed-once ]; then while :; do sleep 1; done; else : > /run/crashed-once; sleep 1; exit 1; fi'"
             command_background=yes
             """
-        let first = share.path + "/first.mend", second = share.path + "/second.mend"
+        let first = share.path + "/first.mend", second = share.path + "/second.mend", quick = share.path + "/quick.mend"
+        // A daemon that dies at once, and a step that fails right after starting it (within the grace).
+        try writeFile(quick, """
+            let script = '''
+            #!/sbin/openrc-run
+            pidfile="/run/quick.pid"
+            command="/bin/sh"
+            command_args="-c 'exit 1'"
+            command_background=yes
+            '''
+            step "s" {
+              service.install_unit("quick", script)
+              service.start("quick")
+              fail("at once")
+            }
+            """)
         try writeFile(first, "let script = '''\n\(crasher)\n'''\nstep \"s\" {\n  service.install_unit(\"crasher\", script)\n  service.start(\"crasher\")\n}\n")
         try writeFile(second, """
             step "again" {
@@ -463,13 +478,19 @@ struct ServiceInitScriptTests {
             """)
         let result = try InitJail.run(.openrc, """
             "$MEND" run \(shellQuote(first)) --state-dir /tmp/s >/dev/null 2>&1; echo "first=$?"
-            sleep 3
+            # Started a minute ago, as far as mend's grace for late pid files goes; the daemon dies after 1 s.
+            touch -h -d '1 minute ago' /run/openrc/started/crasher
+            sleep 1.5
             echo "crashed=$("$MEND" eval 'service.status("crasher").state')"
             "$MEND" run \(shellQuote(second)) --state-dir /tmp/s; echo "second=$?"
             echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"
+            "$MEND" run \(shellQuote(quick)) --state-dir /tmp/q; echo "quick=$?"
+            echo "quick.state=$("$MEND" eval 'service.status("quick").state')"
             """, share: share)
         let out = result.stdout + result.stderr
         #expect(marker("first", in: out) == "0", "\(out)")
+        #expect(marker("quick", in: out) == "1", "\(out)")
+        #expect(marker("quick.state", in: out) == "\"inactive\"", "a start whose daemon died at once is undone: \(out)")
         #expect(marker("crashed", in: out) == "\"failed\"", "\(out)")
         #expect(marker("second", in: out) == "1", "\(out)")
         #expect(!out.contains("could not undo"), "\(out)")
@@ -491,20 +512,17 @@ struct ServiceInitScriptTests {
         guard chmod(daemon, 0o755) == 0 else { throw TestFailure(description: "cannot make \(daemon) executable") }
         let file = share.path + "/late.mend"
         try writeFile(file, """
-            let script = '''
-            #!/sbin/openrc-run
-            pidfile="/run/late.pid"
-            command="/bin/sh"
-            command_args="\(daemon)"
-            '''
             step "start" {
-              service.install_unit("late", script)
               service.start("late")
               print("waited=${service.wait("late", "running", timeout: 10s).state}")
             }
             step "then" { fail("a later step fails") }
             """)
         let result = try InitJail.run(.openrc, """
+            # An init script installed long ago, as a package's is.
+            printf '#!/sbin/openrc-run\\npidfile="/run/late.pid"\\ncommand="/bin/sh"\\ncommand_args="%s"\\n' \(shellQuote(daemon)) > /etc/init.d/late
+            chmod 755 /etc/init.d/late
+            touch -d '2020-01-01' /etc/init.d/late
             echo 99999 > /run/late.pid
             "$MEND" run \(shellQuote(file)) --state-dir /tmp/s; echo "run=$?"
             echo "procs=$(grep -l 'while :; do slee[p] 1' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"

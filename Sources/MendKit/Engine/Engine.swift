@@ -84,6 +84,10 @@ public final class Engine: StepRunner, Effects {
     unowned let interpreter: Interpreter
     /// Planned states by kind and target: reads in a plan see these.
     var overlay: [String: JSON] = [:]
+    /// What a plan assumed without a change of its own (``assume(_:_:_:)``), in the order of
+    /// changes, so that forgetting planned changes (the REPL's `:undo` in dry mode) can rebuild
+    /// the overlay with the assumptions made before them.
+    var assumptions: [(order: Int, key: String, state: JSON)] = []
     var steps: [StepEntry] = []
     var current: StepEntry?
     private var inRollbackBlock = false
@@ -455,7 +459,10 @@ public final class Engine: StepRunner, Effects {
                                  note: change.note.map(redactor.redact),
                                  diff: resource.showsDiff ? diff(diffBefore, after, target) : nil,
                                  undoable: true, compensation: inRollbackBlock)
-        for e in earlier { e.report.diff = nil }
+        for e in earlier where resource.showsDiff {
+            e.report.diff = nil
+            e.report.isSuperseded = true
+        }
         order += 1
         if isPlanning {
             overlay[Engine.key(resource, change.target)] = change.after
@@ -492,7 +499,11 @@ public final class Engine: StepRunner, Effects {
     }
 
     public func assume(_ resource: any Resource, _ target: String, _ state: JSON) {
-        if isPlanning { overlay[Engine.key(resource, target)] = state }
+        guard isPlanning else { return }
+        let key = Engine.key(resource, target)
+        overlay[key] = state
+        order += 1
+        assumptions.append((order, key, state))
     }
 
     public func runCommand(_ text: String, readonly: Bool, _ body: () throws -> ProcessResult) throws -> ProcessResult? {

@@ -129,6 +129,7 @@ extension Engine {
             entry.report.changes = entry.changes.map(\.report)
         }
         overlay = [:]
+        assumptions = []
         return dropped
     }
 
@@ -218,9 +219,13 @@ extension Engine {
             entry.report.changes = entry.changes.map(\.report)
         }
         overlay = [:]
+        // An assumption made after a forgotten change may rest on it: it goes too.
+        if let first = orders.min() { assumptions.removeAll { $0.order > first } }
+        var states: [(order: Int, key: String, state: JSON)] = assumptions
         for (_, change) in orderedChanges() where change.planned {
-            if let resource = change.resource { overlay[Engine.key(resource, change.target)] = change.after }
+            if let resource = change.resource { states.append((change.order, Engine.key(resource, change.target), change.after)) }
         }
+        for item in states.sorted(by: { $0.order < $1.order }) { overlay[item.key] = item.state }
     }
 
     /// Runs an input: catches a failed step to undo its changes, and lets the lock go afterwards.

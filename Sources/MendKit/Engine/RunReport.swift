@@ -34,6 +34,9 @@ public final class ChangeReport {
     /// A unified diff of a file's content (nil for other kinds, and for a change of a file that a
     /// later change in the same step changes again: that one carries the step's whole diff).
     public internal(set) var diff: String?
+    /// True when a later change in the same step changes the same target again and its diff
+    /// covers this one: reports give this one a line of its own, not its whole before and after.
+    public internal(set) var isSuperseded = false
     /// False for commands (`run`, `sh`): mend cannot undo them.
     public let undoable: Bool
     /// Made by a rollback block: compensation, never undone again.

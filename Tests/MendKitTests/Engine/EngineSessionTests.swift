@@ -140,6 +140,23 @@ struct EngineSessionTests {
         }
     }
 
+    /// What a plan assumed (a wait after a planned start) stays when a later planned change is
+    /// forgotten, and goes when a change before it is.
+    @Test func inDryModeUndoKeepsWhatThePlanAssumedBeforeTheForgottenChange() throws {
+        try withScratch { root in
+            try root.write("/etc/a", "1\n")
+            let s = Session(root)
+            s.engine.setPlanning(true)
+            try s.input("file.write(\"/etc/b\", \"x\\n\")")
+            s.engine.assume(FileResource(), "/etc/a", FileResource.State(exists: true, content: Array("assumed\n".utf8)).json)
+            try s.input("file.write(\"/etc/c\", \"y\\n\")")
+            _ = try s.engine.undo(all: false)
+            #expect(try s.input("file.read(\"/etc/a\")").literal == "\"assumed\\n\"")
+            _ = try s.engine.undo(all: false)
+            #expect(try s.input("file.read(\"/etc/a\")").literal == "\"1\\n\"")
+        }
+    }
+
     @Test func aFailingStepUndoesItsOwnChangesOnly() throws {
         try withScratch { root in
             let s = Session(root)

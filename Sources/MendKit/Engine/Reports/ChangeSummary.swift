@@ -3,7 +3,7 @@ extension ChangeReport {
     /// `run systemctl restart node: not run in a plan`.
     public var summary: String {
         if kind == "run" { return "run \(target)" + (after.string.map { ": \($0)" } ?? "") }
-        if diff != nil || before["unknown"] != nil {
+        if diff != nil || isSuperseded || before["unknown"] != nil {
             let what = note ?? (before == after ? "unchanged" : "content changed")
             return "\(kind) \(target): \(what)"
         }

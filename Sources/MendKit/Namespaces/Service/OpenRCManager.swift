@@ -46,15 +46,18 @@ struct OpenRCManager: ServiceManager {
     /// The state `rc-service status` says, except that a service OpenRC still calls started whose
     /// daemon is gone (Debian's start-stop-daemon records no crash) is `failed`, `crashed`. Right
     /// after the start a dead pid may be a leftover the daemon has yet to replace with its own:
-    /// within `pidFileGrace` of OpenRC's start mark the service is `activating`, so a wait polls.
-    private func runtime(_ unit: String, on host: Host) throws -> (state: String, sub: String) {
+    /// within `pidFileGrace` of OpenRC's start mark (`graceful`) the service is `activating`, so a
+    /// wait polls.
+    private func runtime(_ unit: String, graceful: Bool = true, on host: Host) throws -> (state: String, sub: String) {
         let result = try rcService(unit, "status", on: host)
         // A signal that ended the tool was meant for mend: the read was interrupted.
         if result.stopped || result.status > 128 { try Interrupted.check() }
+        if result.timedOut { throw ServiceManagers.failure("rc-service \(unit) status", result) }
         let said = Self.state(forStatus: result.status)
         if said.state == "active", let pid = mainPID(unit, on: host), !ServiceManagers.isLive(pid, on: host) {
-            if let started = try host.modificationTime(host.resolve("/run/openrc/started/\(unit)")),
-               host.wallClock() - started < Self.pidFileGrace {
+            // The mark is a link to the script: its own time is when the service was marked started.
+            if graceful, let started = try host.modificationTime(host.resolveLink("/run/openrc/started/\(unit)")),
+               (0..<Self.pidFileGrace).contains(host.wallClock() - started) {
                 return ("activating", "starting")
             }
             return ("failed", "crashed")
@@ -63,21 +66,28 @@ struct OpenRCManager: ServiceManager {
     }
 
     /// How long after its start a service's pid file may still name a process that is gone.
-    static let pidFileGrace = 2.0
+    static let pidFileGrace = 5.0
 
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
         try ServiceManagers.requireRoot(action, unit, on: host)
-        let crashed = try runtimeState(unit, on: host) == "failed"
-        // zap forgets a crashed state, as reset-failed does for systemd: OpenRC starts a crashed
-        // service only once it is forgotten, and its stop fails with the daemon gone.
-        if crashed, action != .resetFailed {
-            // A stop runs the script's own stop first: it may know a daemon the pid file lost.
-            if action == .stop, try rcService(unit, "stop", on: host, timeout: 300_000_000_000).status == 0 { return }
-            try rcServiceChecked(unit, "zap", on: host)
-            if action == .stop { return }
+        let crashed = ServiceManagers.initScriptExists(unit, on: host) ? try runtime(unit, graceful: false, on: host).state == "failed" : false
+        guard crashed else {
+            try rcServiceChecked(unit, action == .resetFailed ? "zap" : action.rawValue, on: host)
+            return
         }
-        try rcServiceChecked(unit, action == .resetFailed ? "zap" : action.rawValue, on: host)
+        switch action {
+        case .stop, .resetFailed:
+            // The script's own stop first: it may know a daemon the pid file lost, and it leaves
+            // OpenRC's record stopped. When it cannot stop what is gone, zap forgets the record.
+            let result = try rcService(unit, "stop", on: host, timeout: 300_000_000_000)
+            if result.stopped || result.timedOut { throw ServiceManagers.failure("rc-service \(unit) stop", result) }
+            if result.status != 0 { try rcServiceChecked(unit, "zap", on: host) }
+        default:
+            // OpenRC starts a crashed service only once its record is forgotten, as systemd does after reset-failed.
+            try rcServiceChecked(unit, "zap", on: host)
+            try rcServiceChecked(unit, action.rawValue, on: host)
+        }
     }
 
     private func rcServiceChecked(_ unit: String, _ verb: String, on host: Host) throws {

@@ -255,7 +255,8 @@ public enum ServiceNamespace {
             guard let state = status.state else { return status.value }
             if status.runtimePlanned, ServiceRuntimeResource.runs(state) {
                 let reached = reached(status, wanted)
-                effects.assume(runtime, unit, .object([("state", .string(reached.state ?? wanted))]))
+                // A state that stays what was planned keeps the plan's record (a restart stays a restart).
+                if reached.state != state { effects.assume(runtime, unit, .object([("state", .string(reached.state ?? wanted))])) }
                 return reached.value
             }
             if status.runtimePlanned || !host.isLive {

@@ -43,17 +43,19 @@ struct SysVManager: ServiceManager {
     private func statusCode(_ unit: String, on host: Host) throws -> Int32 {
         let result = try script(unit, "status", on: host)
         if result.stopped || result.status > 128 { try Interrupted.check() }
+        if result.timedOut { throw ServiceManagers.failure("/etc/init.d/\(unit) status", result) }
         return result.status
     }
 
     func act(_ action: ServiceAction, _ unit: String, on host: Host) throws {
         try ServiceManagers.refuseOffline(action, unit, on: host)
         try ServiceManagers.requireRoot(action, unit, on: host)
-        // SysV keeps no failed state beyond the pid file the script itself looks after. Only an
-        // undo asks to forget one (the builtin is no change on SysV): the script's own stop
-        // removes a dead daemon's pid file, and its failure changes nothing worth reporting.
+        // SysV keeps no failed state beyond the pid file the script itself looks after. Asked to
+        // forget one (an undo back to stopped; the builtin is no change on SysV), the script's own
+        // stop removes a dead daemon's pid file; that it finds nothing to stop is no failure.
         if action == .resetFailed {
-            _ = try script(unit, "stop", on: host, timeout: 300_000_000_000)
+            let result = try script(unit, "stop", on: host, timeout: 300_000_000_000)
+            if result.stopped || result.timedOut { throw ServiceManagers.failure("/etc/init.d/\(unit) stop", result) }
             return
         }
         let result = try script(unit, action.rawValue, on: host, timeout: 300_000_000_000)
