@@ -11,6 +11,7 @@ extension Registry {
         registry.register(SysfsNamespace.table)
         registry.register(UlimitNamespace.table)
         registry.register(ServiceNamespace.table)
+        registry.register(FirewallNamespace.table)
         return registry
     }
 }

@@ -8,6 +8,9 @@ public protocol BuiltinContext: AnyObject {
     func logLine(_ text: String)
     /// How the builtin reads and changes the host.
     var effects: any Effects { get }
+    /// Choices a namespace makes for the rest of the run (`firewall.use`), by name: kept by the
+    /// interpreter, never on the host.
+    var choices: [String: String] { get set }
 }
 
 /// The arguments of one builtin call, bound to the builtin's parameters.

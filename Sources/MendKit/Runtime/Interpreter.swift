@@ -64,6 +64,7 @@ public final class Interpreter: BuiltinContext {
     public var logObserver: ((String) -> Void)?
     /// How builtins read and change the host; an engine replaces the default, which refuses changes.
     public var effects: any Effects = ReadOnlyEffects()
+    public var choices: [String: String] = [:]
     /// `require`s that did not hold, thrown together before the first step.
     var failedRequires: [(String, Span)] = []
     /// Deepest runbook call nesting before "recursion too deep".

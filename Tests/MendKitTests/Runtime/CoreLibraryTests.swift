@@ -6,6 +6,7 @@ final class FakeContext: BuiltinContext {
     var printed: [String] = []
     var logged: [String] = []
     let effects: any Effects = ReadOnlyEffects()
+    var choices: [String: String] = [:]
 
     func call(_ function: Value, _ arguments: [Value]) throws -> Value {
         switch function {

@@ -139,6 +139,30 @@ public enum FileNamespace {
         return true
     }
 
+    /// The change that makes the file at `path` hold `text` (nil: no file), as this run sees it, or
+    /// nil when it already does: for namespaces that keep a file of their own (a new one gets `mode`).
+    static func textChange(_ path: String, to text: String?, mode: UInt32 = 0o644, _ effects: any Effects) throws -> Change? {
+        guard let before = FileResource.State(try effects.state(of: resource, path)) else {
+            throw MendError("\(path): unreadable file state")
+        }
+        var after = FileResource.State(exists: false)
+        if let text {
+            after = before.exists ? before : FileResource.State(newFileOn: effects.host)
+            if !before.exists { after.mode = mode }
+            after.content = Array(text.utf8)
+            after.missingDirectories = []
+            after.unknown = nil
+        }
+        guard !resource.same(before.json, after.json) else { return nil }
+        return Change(resource, target: path, before: before.json, after: after.json, note: note(before, after))
+    }
+
+    /// The text of the file at `path` as this run sees it; nil when there is none or it is not UTF-8.
+    static func text(_ path: String, _ effects: any Effects) throws -> String? {
+        guard let state = FileResource.State(try effects.state(of: resource, path)), state.exists, state.unknown == nil else { return nil }
+        return String(validating: state.content, as: UTF8.self)
+    }
+
     /// "created (mode 0644)", "removed", "content changed, mode 0644 → 0600", "owner 0:0 → 1000:1000".
     static func note(_ before: FileResource.State, _ after: FileResource.State) -> String? {
         if !before.exists { return "created (mode \(octal(after.mode)))" }

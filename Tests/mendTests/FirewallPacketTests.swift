@@ -1,0 +1,96 @@
+import Testing
+
+/// The shipped firewall runbook against real nftables and iptables in private namespaces, judged
+/// by packets: a client namespace connects over a veth pair to listeners on 30303, 30304 and 8545.
+@Suite("firewall: real nftables and iptables, real packets", .serialized)
+struct FirewallPacketTests {
+    enum Backend: String, CaseIterable {
+        case nftables, iptables
+
+        /// Another tool's rule, which mend must leave alone.
+        var otherRule: String {
+            switch self {
+            case .nftables:
+                return "nft add table inet other && nft 'add chain inet other input { type filter hook input priority 0; policy accept; }' && nft add rule inet other input tcp dport 9999 drop"
+            case .iptables:
+                return "iptables -A INPUT -p tcp --dport 9999 -j DROP && ip6tables -A INPUT -p tcp --dport 9999 -j DROP"
+            }
+        }
+
+        /// The tool's own listing of the whole ruleset.
+        var listing: String {
+            switch self {
+            case .nftables: return "nft list ruleset"
+            case .iptables: return "iptables -S; ip6tables -S"
+            }
+        }
+
+        /// How many of mend's rules the tool lists: four, the RPC's IPv4 network only in iptables, not ip6tables.
+        var mendRules: Int { self == .nftables ? 4 : 7 }
+
+        /// The tool's listing of mend's rules.
+        var mendListing: String {
+            switch self {
+            case .nftables: return "nft list table inet mend"
+            case .iptables: return "iptables -S MEND; ip6tables -S MEND"
+            }
+        }
+    }
+
+    @Test("the node's firewall runbook converges, packets obey it, a failure and a rollback restore the ruleset exactly",
+          arguments: Backend.allCases)
+    func runbookWithPackets(_ backend: Backend) throws {
+        let hostBefore = try FirewallNetwork.hostRules()
+        let dir = try TemporaryDirectory()
+        let runbook = try readFile(LanguageDoc.repositoryRoot + "/runbooks/go-node/firewall.mend")
+        try writeFile(dir.path + "/firewall.mend", runbook)
+        try writeFile(dir.path + "/failing.mend", runbook + "\nstep \"later\" { fail(\"a later step fails\") }\n")
+        let params = "--param backend=\(backend.rawValue) --param rpc_from=192.168.0.0/16"
+        let result = try FirewallNetwork.run("""
+            \(backend.otherRule)
+            for port in 30303 30304 8545; do listen $port; done
+            for port in 30303 30304 8545; do waitlisten $port; done
+            echo "before.rpc=$(reach 8545)"
+            state() { \(backend.listing); }
+            S0=$(state)
+            "$MEND" plan \(shellQuote(dir.path + "/firewall.mend")) \(params) > /run/plan.out 2>&1; echo "plan=$?"
+            [ "$(state)" = "$S0" ] && echo "plan.untouched=yes"
+            "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/run.out 2>&1; echo "run=$?"
+            echo "run.p2p=$(reach 30303)"; echo "run.sync=$(reach 30304)"; echo "run.rpc=$(reach 8545)"
+            echo "mend.rules=$({ \(backend.mendListing); } | grep -c 'mend: ')"
+            echo "other=$(state | grep -c 9999)"
+            echo "persisted=$(cat /etc/nftables.d/mend.nft /etc/iptables/rules.v4 2>/dev/null | grep -c 'mend: ')"
+            "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/rerun.out 2>&1; echo "rerun=$?"
+            "$MEND" rollback last --state-dir /run/s > /run/rollback.out 2>&1; echo "rollback=$?"
+            [ "$(state)" = "$S0" ] && echo "rollback.restored=yes"
+            echo "rollback.rpc=$(reach 8545)"
+            echo "rollback.files=$(ls /etc/nftables.d/mend.nft /etc/iptables/rules.v4 2>/dev/null | wc -l)"
+            "$MEND" run \(shellQuote(dir.path + "/failing.mend")) \(params) --state-dir /run/s > /run/failing.out 2>&1; echo "failing=$?"
+            [ "$(state)" = "$S0" ] && echo "failing.restored=yes"
+            echo "failing.p2p=$(reach 30303)"
+            for f in plan run rerun rollback failing; do echo "--- $f"; cat /run/$f.out; done
+            """, in: dir)
+        let out = result.stdout + result.stderr
+        #expect(marker("before.rpc", in: out) == "open", "\(out)")
+        #expect(marker("plan", in: out) == "0", "\(out)")
+        #expect(marker("plan.untouched", in: out) == "yes", "\(out)")
+        #expect(out.contains("+allow 30303/tcp from any [blockchain-protocols]"), "the plan lists each rule: \(out)")
+        #expect(marker("run", in: out) == "0", "\(out)")
+        #expect(marker("run.p2p", in: out) == "open", "\(out)")
+        #expect(marker("run.sync", in: out) == "open", "\(out)")
+        #expect(marker("run.rpc", in: out) == "closed", "\(out)")
+        #expect(marker("mend.rules", in: out) == "\(backend.mendRules)", "\(out)")
+        #expect(marker("other", in: out).flatMap { Int($0) } ?? 0 >= 1, "another tool's rule stays: \(out)")
+        #expect(marker("persisted", in: out).flatMap { Int($0) } ?? 0 >= 4, "\(out)")
+        #expect(marker("rerun", in: out) == "0", "\(out)")
+        #expect(out.contains("run: ok — 3 ok"), "a second run changes nothing: \(out)")
+        #expect(marker("rollback", in: out) == "0", "\(out)")
+        #expect(marker("rollback.restored", in: out) == "yes", "\(out)")
+        #expect(marker("rollback.rpc", in: out) == "open", "\(out)")
+        #expect(marker("rollback.files", in: out) == "0", "\(out)")
+        #expect(marker("failing", in: out) == "1", "\(out)")
+        #expect(marker("failing.restored", in: out) == "yes", "\(out)")
+        #expect(marker("failing.p2p", in: out) == "open", "\(out)")
+        #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
+    }
+}
