@@ -14,12 +14,7 @@ extension Host {
 
     /// Facts about the file at a resolved path, or nil when there is none.
     public func info(_ resolved: String) throws(HostError) -> FileInfo? {
-        try refuseNUL(inPath: resolved)
-        var s = stat()
-        if lstat(resolved, &s) != 0 {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw HostError.last("cannot read \(shown(resolved))")
-        }
+        guard let s = try linkStatus(resolved) else { return nil }
         let type = s.st_mode & S_IFMT
         return FileInfo(mode: UInt32(s.st_mode & 0o7777), uid: s.st_uid, gid: s.st_gid,
                         isRegular: type == S_IFREG, isDirectory: type == S_IFDIR)
@@ -28,13 +23,19 @@ extension Host {
     /// When the file at a resolved path (a link itself, not its target) last changed, in
     /// seconds since the epoch, or nil when there is none.
     public func modificationTime(_ resolved: String) throws(HostError) -> Double? {
+        guard let s = try linkStatus(resolved) else { return nil }
+        return Double(s.st_mtim.tv_sec) + Double(s.st_mtim.tv_nsec) / 1e9
+    }
+
+    /// `lstat` of a resolved path; nil when there is nothing there.
+    private func linkStatus(_ resolved: String) throws(HostError) -> stat? {
         try refuseNUL(inPath: resolved)
         var s = stat()
         if lstat(resolved, &s) != 0 {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw HostError.last("cannot read \(shown(resolved))")
         }
-        return Double(s.st_mtim.tv_sec) + Double(s.st_mtim.tv_nsec) / 1e9
+        return s
     }
 
     /// The content of the file at a resolved path, or nil when there is none.
