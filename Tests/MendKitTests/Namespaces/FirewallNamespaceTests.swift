@@ -1,0 +1,90 @@
+import Testing
+@testable import MendKit
+
+/// The firewall namespace offline: the rule model, the files mend writes for each backend under
+/// `--root`, and the errors raised before anything changes. Live behaviour, with real packets, is
+/// in Tests/mendTests/FirewallPacketTests.swift.
+@Suite struct FirewallNamespaceTests {
+    private func run(_ source: String, in root: ScratchDirectory, plan: Bool = false) throws -> RunReport {
+        try EngineHarness(root: root, registry: .standard()).run(source, plan: plan)
+    }
+
+    @Test func rulesKeepSourceSpecificOnesFirstAndReplaceByIdentity() throws {
+        var rules = FirewallRuleset()
+        let any = try FirewallSource("any"), lan = try FirewallSource("10.1.2.3/8")
+        #expect(lan.text == "10.0.0.0/8")
+        let put1 = rules.put(FirewallRule(action: .allow, ports: 30303...30303, proto: "tcp", from: any))
+        #expect(put1)
+        let put2 = rules.put(FirewallRule(action: .deny, ports: 8545...8545, proto: "tcp", from: any))
+        #expect(put2)
+        let put3 = rules.put(FirewallRule(action: .allow, ports: 8545...8545, proto: "tcp", from: lan))
+        #expect(put3)
+        let put4 = rules.put(FirewallRule(action: .allow, ports: 30303...30303, proto: "tcp", from: any))
+        #expect(!put4)
+        let put5 = rules.put(FirewallRule(action: .reject, ports: 30303...30303, proto: "tcp", from: any))
+        #expect(put5)
+        #expect(rules.rules.map(\.text) == ["allow 8545/tcp from 10.0.0.0/8", "reject 30303/tcp from any", "deny 8545/tcp from any"])
+        for rule in rules.rules { #expect(FirewallRule(text: rule.text) == rule) }
+        #expect(FirewallRule(text: "limit 22/tcp from 2001:db8::/32 rate 10/minute [ssh]")?.group == "ssh")
+        #expect(try FirewallSource("2001:db8::1").contains(FirewallSource("2001:db8::/32")) == false)
+        #expect(try FirewallSource("2001:db8::/32").contains(FirewallSource("2001:db8::1")))
+    }
+
+    @Test func iptablesSaveFilesKeepEveryoneElsesLines() {
+        let saved = "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n"
+        let rules = IptablesBackend.ruleLines(FirewallRuleset(rules: [FirewallRule(action: .allow, ports: 22...22, proto: "tcp", from: .any)]), .init(ipv6: false))
+        let edited = IptablesBackend.edited(saved, rules, keep: true)
+        #expect(edited == "*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:MEND - [0:0]\n-A INPUT -j MEND\n-A INPUT -i lo -j ACCEPT\n"
+                 + "-A MEND -p tcp -m tcp --dport 22 -m comment --comment \"mend: allow 22/tcp from any\" -j ACCEPT\nCOMMIT\n")
+        #expect(IptablesBackend.edited(edited, [], keep: false) == saved)
+    }
+
+    @Test(arguments: ["nftables", "iptables"])
+    func underRootTheFilesAreWrittenPlannedAndUndone(_ backend: String) throws {
+        try FixtureRoot.with("ubuntu-22.04") { root in
+            let source = """
+                firewall.use("\(backend)")
+                step "p2p" {
+                  firewall.service("blockchain-protocols", ports: ["30303/tcp", "30304/tcp"])
+                  firewall.deny(8545)
+                  assert firewall.is_allowed(30303) and not firewall.is_allowed(8545)
+                }
+                """
+            let before = FixtureRoot.snapshot(root.path)
+            let plan = try run(source, in: root, plan: true)
+            #expect(plan.exitCode == 0, "\(failure(plan) ?? "")")
+            #expect(plan.steps[0].changes.allSatisfy { $0.note?.contains("not live under --root") == true })
+            #expect(FixtureRoot.snapshot(root.path) == before, "a plan touches nothing")
+            let applied = try run(source, in: root)
+            #expect(applied.exitCode == 0, "\(failure(applied) ?? "")")
+            let file = backend == "nftables" ? "/etc/nftables.d/mend.nft" : "/etc/iptables/rules.v4"
+            #expect(root.read(file)?.contains("mend: allow 30303/tcp from any [blockchain-protocols]") == true)
+            #expect(try run(source, in: root).steps[0].changes.isEmpty, "a second run changes nothing")
+            let failed = try run(source.replacingOccurrences(of: "firewall.deny(8545)", with: "firewall.allow(8545)\n  fail(\"boom\")"), in: root)
+            #expect(failed.exitCode == 1)
+            #expect(root.read(file)?.contains("mend: deny 8545/tcp from any") == true, "the failed step's change is undone")
+        }
+    }
+
+    @Test func badArgumentsFailBeforeAnythingChanges() throws {
+        try FixtureRoot.with("ubuntu-22.04") { root in
+            let cases = [
+                #"firewall.allow(70000)"#: #"firewall.allow: a port is 1–65535 or a range such as "30303-30304", got "70000""#,
+                #"firewall.allow("30304-30303")"#: #"firewall.allow: a port is 1–65535 or a range such as "30303-30304", got "30304-30303""#,
+                #"firewall.deny(22, proto: "icmp")"#: #"firewall.deny: proto must be "tcp" or "udp", got "icmp""#,
+                #"firewall.allow(22, from: "10.0.0.0/33")"#: #"firewall.allow: the prefix length of "10.0.0.0/33" must be 0–32"#,
+                #"firewall.allow(22, from: "lan")"#: #"firewall.allow: from must be "any", an address or a CIDR such as "10.0.0.0/8" or "2001:db8::/32", got "lan""#,
+                #"firewall.limit(22, rate: "fast")"#: #"firewall.limit: a rate is COUNT/UNIT with a unit of second, minute, hour or day (e.g. "10/minute"), got "fast""#,
+                #"firewall.default("drop")"#: #"firewall.default: policy must be "deny", "reject" or "allow", got "drop""#,
+                #"firewall.use("pf")"#: #"firewall.use: backend must be one of "ufw", "firewalld", "nftables", "iptables", got "pf""#,
+            ]
+            let before = FixtureRoot.snapshot(root.path)
+            for (call, message) in cases {
+                let report = try run("step \"s\" {\n  firewall.use(\"nftables\")\n  \(call)\n}", in: root)
+                #expect(report.exitCode == 1)
+                #expect(failure(report)?.hasPrefix(message) == true, "\(call): \(failure(report) ?? "no error")")
+            }
+            #expect(FixtureRoot.snapshot(root.path) == before)
+        }
+    }
+}
