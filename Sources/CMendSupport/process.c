@@ -12,3 +12,7 @@ int mend_pipe_cloexec(int fds[2]) {
 int mend_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
+
+short mend_spawn_setsid_flag(void) {
+    return POSIX_SPAWN_SETSID;
+}

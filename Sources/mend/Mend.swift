@@ -14,6 +14,7 @@ struct Mend: ParsableCommand {
         """,
         version: MendVersion.text,
         subcommands: [RunCommand.self, PlanCommand.self, CheckCommand.self, RollbackCommand.self, RunsCommand.self,
-                      ConfirmCommand.self, ReplCommand.self, EvalCommand.self, DocCommand.self, VersionCommand.self, FactsCommand.self]
+                      ConfirmCommand.self, ReplCommand.self, EvalCommand.self, DocCommand.self, VersionCommand.self, FactsCommand.self,
+                      WatchdogCommand.self]
     )
 }

@@ -93,4 +93,37 @@ struct FirewallPacketTests {
         #expect(marker("failing.p2p", in: out) == "open", "\(out)")
         #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
     }
+
+    /// The step that could lock the operator out is guarded from outside mend: killed while it
+    /// waits for `mend confirm`, mend's rule is gone within 5 s and packets pass again.
+    @Test("confirm 3s on a firewall step, mend SIGKILLed: the watchdog removes the rule within 5 s")
+    func confirmSurvivesAKilledMend() throws {
+        let hostBefore = try FirewallNetwork.hostRules()
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/risky.mend", """
+            firewall.use("nftables")
+            step "p2p closed" confirm 3s {
+              firewall.deny(30303)
+            }
+            """)
+        let result = try FirewallNetwork.run("""
+            listen 30303; waitlisten 30303
+            "$MEND" run \(shellQuote(dir.path + "/risky.mend")) --state-dir /run/s > /run/risky.out 2>&1 & P=$!
+            i=0; while [ ! -e /run/s/confirm.pending ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.05; done
+            PIDS="$PIDS $(sed 's/.*"watchdog_pid":\\([0-9]*\\).*/\\1/' /run/s/watchdog)"
+            echo "waiting.p2p=$(reach 30303)"
+            kill -9 $P; wait $P 2>/dev/null
+            T0=$(date +%s%N)
+            while nft list table inet mend >/dev/null 2>&1 && [ $(( ($(date +%s%N) - T0) / 1000000 )) -lt 8000 ]; do sleep 0.05; done
+            echo "gone.ms=$(( ($(date +%s%N) - T0) / 1000000 ))"
+            echo "after.p2p=$(reach 30303)"
+            echo "status=$("$MEND" runs --state-dir /run/s | grep -c 'rolled back')"
+            """, in: dir)
+        let out = result.stdout + result.stderr
+        #expect(marker("waiting.p2p", in: out) == "closed", "\(out)")
+        #expect((marker("gone.ms", in: out).flatMap { Int($0) } ?? 99999) < 5000, "\(out)")
+        #expect(marker("after.p2p", in: out) == "open", "\(out)")
+        #expect(marker("status", in: out) == "1", "\(out)")
+        #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
+    }
 }

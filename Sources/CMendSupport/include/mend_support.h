@@ -11,6 +11,9 @@ int mend_pipe_cloexec(int fds[2]);
 /* posix_spawn_file_actions_addchdir_np (glibc 2.29+): the child starts in `path`. Returns 0 or an errno. */
 int mend_spawn_add_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/* POSIX_SPAWN_SETSID (glibc 2.26+): the flag that starts the child in a session of its own. */
+short mend_spawn_setsid_flag(void);
+
 /* Interrupt requests for a running runbook. Signal handlers and the step timer set a reason; the
    interpreter polls it at loop back-edges and calls, and the engine stops and rolls back.
    Kept in C: a signal handler may only touch a lock-free atomic. */

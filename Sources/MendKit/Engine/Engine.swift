@@ -17,6 +17,10 @@ public struct EngineOptions {
     /// `--max-memory`: the run fails (and rolls back) once the process's resident size passes this
     /// many bytes; nil sets no budget (embedders, tests). See ``MemoryBudget``.
     public var maxMemory: Int?
+    /// The command that watches a `confirm` step from outside this process (``ConfirmWatchdog``):
+    /// the argv before the run id and `--state-dir DIR`, e.g. `["/usr/bin/mend", "watchdog"]`. nil
+    /// arms none: the step is then guarded by this process alone (embedders, tests).
+    public var watchdogCommand: [String]?
 
     public init() {}
 }
@@ -91,6 +95,8 @@ public final class Engine: StepRunner, Effects {
     var steps: [StepEntry] = []
     var current: StepEntry?
     private var inRollbackBlock = false
+    /// The watchdog of the `confirm` step being run, once armed.
+    private var watchdog: ConfirmWatchdog?
     var journal: Journal?
     /// Journals the temporary files of the host's writes.
     let temporaryFiles: JournalTemporaryFiles
@@ -207,6 +213,8 @@ public final class Engine: StepRunner, Effects {
     /// state directory) or on a ``UsageError`` from a param; every other outcome is in the report.
     public func run(_ unit: CompiledUnit) throws -> RunReport {
         let started = milliseconds()
+        // However the run ends (but killed), its confirm watchdog is no longer needed.
+        defer { watchdog?.disarm() }
         // The run id comes with the journal, at the first change.
         report = RunReport(file: unit.file.name, isPlan: options.isPlan, host: HostSummary(reading: host), runId: nil)
         defer { lock = nil }
@@ -479,6 +487,7 @@ public final class Engine: StepRunner, Effects {
             throw MendError("\(resource.kind) \(target) changed while this run took the host lock "
                             + "(another mend run held it); run again to start from the new state")
         }
+        try guardConfirmStep(entry)
         sequence += 1
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
@@ -522,6 +531,7 @@ public final class Engine: StepRunner, Effects {
             return nil
         }
         try journalSteps()
+        try guardConfirmStep(entry)
         sequence += 1
         try journal?.append(.object([
             ("type", .string("change")), ("seq", .int(sequence)), ("step", .int(entry.report.index)),
@@ -542,6 +552,7 @@ public final class Engine: StepRunner, Effects {
     /// then its rollback block. Returns true when anything was undone or a rollback block ran.
     func rollBack(_ entries: [StepEntry]) -> Bool {
         _ = mend_interrupt_take()
+        watchdog?.rollingBack()
         observer?.rollbackStarted()
         var acted = false
         var followUps = UndoFollowUps()
@@ -610,6 +621,15 @@ public final class Engine: StepRunner, Effects {
 
     // MARK: Confirmation
 
+    /// Before a change of a `confirm` step in a run: the watchdog is armed (or its deadline pushed
+    /// on), so the change is undone even if this process dies before the step is confirmed.
+    private func guardConfirmStep(_ entry: StepEntry) throws {
+        guard entry.report.confirm != nil, !isPlanning, let runId = report.runId, let directory = options.stateDirectory,
+              let command = options.watchdogCommand else { return }
+        if watchdog == nil { watchdog = ConfirmWatchdog(directory: directory, command: command, host: host) }
+        try watchdog?.willChange(runId: runId, step: entry.report.index)
+    }
+
     /// Holds a changed step until the observer's operator answers or `mend confirm` confirms;
     /// fails it when time runs out.
     private func waitForConfirmation(_ entry: StepEntry, nanoseconds: Int) throws {
@@ -621,16 +641,22 @@ public final class Engine: StepRunner, Effects {
                 deadline: host.wallClockSeconds() + (nanoseconds + 999_999_999) / 1_000_000_000))
         }
         defer { directory?.clearConfirmation() }
+        try watchdog?.waiting(nanoseconds: nanoseconds)
         let answerable = observer?.answersConfirmations == true
         observer?.waitingForConfirmation(step, nanoseconds: nanoseconds, answerable: answerable)
         let deadline = milliseconds() + nanoseconds / 1_000_000
         while milliseconds() < deadline {
             try Interrupted.check()
-            if let directory, let runId = report.runId, directory.isConfirmed(runId: runId, step: step.index) { return }
+            if let directory, let runId = report.runId, directory.isConfirmed(runId: runId, step: step.index) {
+                watchdog?.disarm()
+                return
+            }
             let slice = min(100, deadline - milliseconds())
             let asked = milliseconds()
             switch answerable ? observer?.confirmationAnswer(for: step, waitingAtMost: slice) : nil {
-            case .confirmed?: return
+            case .confirmed?:
+                watchdog?.disarm()
+                return
             case .declined?: throw MendError("not confirmed: declined at the terminal", span: entry.span)
             case nil:
                 // An observer without an answer may return at once: wait out the slice here.

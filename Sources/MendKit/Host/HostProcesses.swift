@@ -1,3 +1,6 @@
+import CMendSupport
+import Glibc
+
 /// A command for a host to run: no shell, `argv[0]` looked up in `PATH` unless it contains a '/'.
 public struct ProcessRequest: Sendable {
     public var argv: [String]
@@ -83,5 +86,36 @@ extension Host {
                                      timeout: timeout, outputLimit: outputLimit)
         try request.refuseNUL()
         return try processes.run(request, shouldStop: shouldStop)
+    }
+}
+
+extension Host {
+    /// Starts `argv` (an absolute path) in a session of its own, detached from this process: no
+    /// terminal, standard streams on /dev/null, default signal handling. It outlives this process,
+    /// its terminal and its SSH connection; nothing waits for it here. Returns its pid.
+    public func spawnDetached(_ argv: [String]) throws(ProcessError) -> Int {
+        let request = ProcessRequest(argv)
+        try request.refuseNUL()
+        guard let command = argv.first else { throw ProcessError(command: "", message: "empty command") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), defaults = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, mend_spawn_setsid_flag() | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { for p in cArgs { free(p) } }
+        var pid: pid_t = 0
+        let code = posix_spawn(&pid, command, &actions, &attributes, cArgs, environ)
+        guard code == 0 else { throw ProcessError(command: command, message: String(cString: strerror(code))) }
+        return Int(pid)
     }
 }

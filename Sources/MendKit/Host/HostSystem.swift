@@ -23,6 +23,13 @@ extension Host {
         return kill(id, 0) == 0 || errno == EPERM
     }
 
+    /// Sends `signal` to a process; false when there is none or it may not be signalled.
+    @discardableResult
+    public func send(_ signal: Int32, to pid: Int) -> Bool {
+        guard pid > 0, let id = pid_t(exactly: pid) else { return false }
+        return kill(id, signal) == 0
+    }
+
     /// The command name of a live process (`/proc/PID/comm`: its executable's name, cut at 15
     /// bytes), or nil.
     public func processName(_ pid: Int) -> String? {

@@ -87,11 +87,13 @@ struct RunsCommand: ParsableCommand {
 
     func run() throws {
         try runCommand {
-            let runs = RunHistory.runs(in: stateDirectory(stateDirectoryPath))
+            let directory = stateDirectory(stateDirectoryPath)
+            let runs = RunHistory.runs(in: directory)
+            let watchdog = ConfirmWatchdog.armed(in: directory)
             for run in runs where run.needsAttention { Console.error("mend: warning: " + RunHistory.warning(about: run)) }
             for run in runs { for offset in run.damage { Console.error("mend: run \(run.id): damaged record at offset \(offset)") } }
             if format == .json {
-                Console.output(JSON.array(runs.map(json)).prettyText)
+                Console.output(JSON.array(runs.map { json($0, watchdog: watchdog) }).prettyText)
                 return ExitStatus.success
             }
             guard !runs.isEmpty else {
@@ -109,16 +111,24 @@ struct RunsCommand: ParsableCommand {
                 let padded = (0..<last).map { row[$0] + String(repeating: " ", count: widths[$0] - row[$0].count) }
                 Console.output((padded + [row[last]]).joined(separator: "  "))
             }
+            if let watchdog {
+                Console.output("confirm watchdog armed (pid \(watchdog.watchdogPid)): rolls back run \(watchdog.runId) at "
+                               + "\(utc(Int(watchdog.deadline.rounded(.up)))) UTC unless step \(watchdog.step) is confirmed (mend confirm)")
+            }
             return ExitStatus.success
         }
     }
 
-    private func json(_ run: RunSummary) -> JSON {
-        .object([
+    private func json(_ run: RunSummary, watchdog: ConfirmWatchdog.Record?) -> JSON {
+        let armed: JSON = watchdog.map { record in
+            record.runId != run.id ? .null : .object([("pid", .int(record.watchdogPid)), ("step", .int(record.step)),
+                                                      ("deadline", .string(utc(Int(record.deadline.rounded(.up)), iso: true)))])
+        } ?? .null
+        return .object([
             ("id", .string(run.id)), ("started", run.started > 0 ? .string(utc(run.started, iso: true)) : .null),
             ("status", .string(run.status)), ("outstanding", .int(run.outstanding)), ("host", .string(run.host)),
             ("root", .string(run.root)), ("runbook", run.runbook.map(JSON.string) ?? .null), ("file", .string(run.file)),
-            ("damaged_records", .array(run.damage.map { .int($0) })),
+            ("damaged_records", .array(run.damage.map { .int($0) })), ("watchdog", armed),
         ])
     }
 

@@ -171,6 +171,7 @@ private func runRunbook(_ options: RunbookOptions, isPlan: Bool) throws {
         engineOptions.stateDirectory = isPlan ? nil : stateDirectory(options.host.stateDirectory)
         engineOptions.detailedExitCode = options.detailedExitCode
         engineOptions.maxMemory = maxMemory
+        engineOptions.watchdogCommand = WatchdogCommand.command
         let engine = Engine(interpreter: interpreter, host: Host(root: root), options: engineOptions)
         var textReporter: TextReporter?
         if options.format == .text {
