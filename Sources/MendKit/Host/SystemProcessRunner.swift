@@ -14,6 +14,18 @@ public struct SystemProcessRunner: ProcessRunner {
                                       timeout: request.timeout, outputLimit: request.outputLimit, shouldStop: shouldStop)
     }
 
+    /// Gives a child a clean signal mask and default dispositions, so it behaves normally whatever
+    /// this process blocks or ignores; `flags` are set with those.
+    static func resetSignals(_ attributes: inout posix_spawnattr_t, flags: Int16) {
+        var noSignals = sigset_t(), defaults = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    }
+
     /// Runs `argv` without a shell and waits for it; on timeout or stop the command's whole process
     /// group gets SIGKILL, and the result says so.
     private static func spawn(_ argv: [String], environment: [String]?, workingDirectory: String?,
@@ -61,15 +73,8 @@ public struct SystemProcessRunner: ProcessRunner {
         defer { posix_spawnattr_destroy(&attributes) }
         // Its own process group, so a kill reaches grandchildren too (`sh -c "sleep 100"`); a clean
         // signal mask and default dispositions, so the child behaves normally whatever we block or ignore.
-        var noSignals = sigset_t(), defaults = sigset_t()
-        sigemptyset(&noSignals)
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGHUP] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes,
-                                 Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        resetSignals(&attributes, flags: Int16(POSIX_SPAWN_SETPGROUP))
 
         let cArgs = argv.map { strdup($0) } + [nil]
         let cEnv = environment.map { $0.map { strdup($0) } + [nil] }
