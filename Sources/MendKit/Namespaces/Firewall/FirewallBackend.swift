@@ -153,13 +153,7 @@ enum FirewallBackends {
 
     /// Runs a backend's tool; a missing tool is an error naming the package.
     static func run(_ argv: [String], package: String, stdin: [UInt8]? = nil, on host: Host) throws -> ProcessResult {
-        do {
-            return try host.run(argv, stdin: stdin, timeout: 60_000_000_000, shouldStop: { Interrupted.isPending })
-        } catch let error where error.message == "no such command" {
-            throw HostError("\(error.command): not found (install the \(package) package)", code: ENOENT)
-        } catch {
-            throw HostError("\(error.description)")
-        }
+        try Tools.run(argv, package: package, on: host, stdin: stdin, timeout: 60_000_000_000)
     }
 
     /// Runs a tool that must succeed; its failure is an error with what it said. Permission

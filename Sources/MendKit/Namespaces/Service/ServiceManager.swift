@@ -171,13 +171,7 @@ enum ServiceManagers {
     /// Runs a manager's tool; a missing tool is an error naming the package that provides it.
     static func run(_ argv: [String], package: String, on host: Host, timeout: Int = 90_000_000_000,
                     environment: [String]? = nil) throws -> ProcessResult {
-        do {
-            return try host.run(argv, environment: environment, timeout: timeout, shouldStop: { Interrupted.isPending })
-        } catch let error where error.message == "no such command" {
-            throw HostError("\(error.command): not found (install the \(package) package)", code: ENOENT)
-        } catch {
-            throw HostError("\(error.description)")
-        }
+        try Tools.run(argv, package: package, on: host, timeout: timeout, environment: environment)
     }
 
     /// A tool's standard output as text, trimmed.
