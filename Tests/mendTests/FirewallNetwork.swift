@@ -9,7 +9,8 @@ import Testing
 /// by PID, also on failure, and the host's own rules and /etc stay untouched.
 enum FirewallNetwork {
     /// Shell functions the test script can use: `reach PORT` prints open or closed (a TCP connect
-    /// from the client, 1 s timeout); `state` prints the ruleset listing of the backend.
+    /// from the client, 1 s timeout); `waitlisten PORT` waits until a listener answers on the
+    /// server's loopback, which no firewall's default policy drops.
     static let prelude = """
         set -u
         mount -t tmpfs tmpfs /run
@@ -32,7 +33,7 @@ enum FirewallNetwork {
         reach() {
           if nsenter -t "$CLIENT" -n timeout 1 bash -c "exec 3<>/dev/tcp/10.77.0.1/$1" 2>/dev/null; then echo open; else echo closed; fi
         }
-        waitlisten() { i=0; while [ "$(reach "$1")" != open ] && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; }
+        waitlisten() { i=0; while ! timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; }
 
         """
 
@@ -42,8 +43,8 @@ enum FirewallNetwork {
         guard geteuid() == 0 else {
             throw TestFailure(description: "the firewall tests need root: they make network namespaces and drive nft and iptables in them")
         }
-        for tool in ["nft", "iptables", "ip6tables", "python3", "nsenter", "unshare", "ip"] where (try? system("command -v \(tool) >/dev/null 2>&1")) != 0 {
-            throw TestFailure(description: "the firewall tests need \(tool) (scripts/test installs nftables, iptables, iproute2, util-linux)")
+        for tool in ["nft", "iptables", "ip6tables", "ufw", "python3", "nsenter", "unshare", "ip"] where (try? system("command -v \(tool) >/dev/null 2>&1")) != 0 {
+            throw TestFailure(description: "the firewall tests need \(tool) (scripts/test installs nftables, iptables, ufw, iproute2, util-linux)")
         }
         let file = dir.path + "/fw.sh", out = dir.path + "/fw.out", err = dir.path + "/fw.err"
         try writeFile(file, "MEND=\(shellQuote(MendBinary.path))\n" + prelude + script)

@@ -2,10 +2,10 @@ import Testing
 
 /// The shipped firewall runbook against real nftables and iptables in private namespaces, judged
 /// by packets: a client namespace connects over a veth pair to listeners on 30303, 30304 and 8545.
-@Suite("firewall: real nftables and iptables, real packets", .serialized)
+@Suite("firewall: real ufw, nftables and iptables, real packets", .serialized)
 struct FirewallPacketTests {
     enum Backend: String, CaseIterable {
-        case nftables, iptables
+        case nftables, iptables, ufw
 
         /// Another tool's rule, which mend must leave alone.
         var otherRule: String {
@@ -14,6 +14,9 @@ struct FirewallPacketTests {
                 return "nft add table inet other && nft 'add chain inet other input { type filter hook input priority 0; policy accept; }' && nft add rule inet other input tcp dport 9999 drop"
             case .iptables:
                 return "iptables -A INPUT -p tcp --dport 9999 -j DROP && ip6tables -A INPUT -p tcp --dport 9999 -j DROP"
+            case .ufw:
+                // An active ufw (what makes it the host's firewall, dropping what no rule allows) with a rule of the operator's.
+                return "ufw --force enable >/dev/null && ufw deny 9999/tcp >/dev/null"
             }
         }
 
@@ -22,17 +25,31 @@ struct FirewallPacketTests {
             switch self {
             case .nftables: return "nft list ruleset"
             case .iptables: return "iptables -S; ip6tables -S"
+            case .ufw: return "ufw status verbose"
             }
         }
 
+        /// Whether a port no rule names is reachable: ufw drops by default, the others accept.
+        var unnamedPort: String { self == .ufw ? "closed" : "open" }
+
         /// How many of mend's rules the tool lists: four, the RPC's IPv4 network only in iptables, not ip6tables.
         var mendRules: Int { self == .nftables ? 4 : 7 }
+
+        /// The files mend persists to (ufw's own are both layers).
+        var persistedFiles: String {
+            switch self {
+            case .nftables: return "/etc/nftables.d/mend.nft"
+            case .iptables: return "/etc/iptables/rules.v4"
+            case .ufw: return "/etc/ufw/user.rules /etc/ufw/user6.rules"
+            }
+        }
 
         /// The tool's listing of mend's rules.
         var mendListing: String {
             switch self {
             case .nftables: return "nft list table inet mend"
             case .iptables: return "iptables -S MEND; ip6tables -S MEND"
+            case .ufw: return "ufw status"
             }
         }
     }
@@ -50,7 +67,7 @@ struct FirewallPacketTests {
             \(backend.otherRule)
             for port in 30303 30304 8545; do listen $port; done
             for port in 30303 30304 8545; do waitlisten $port; done
-            echo "before.rpc=$(reach 8545)"
+            echo "before.rpc=$(reach 8545)"; echo "before.p2p=$(reach 30303)"
             state() { \(backend.listing); }
             S0=$(state)
             "$MEND" plan \(shellQuote(dir.path + "/firewall.mend")) \(params) > /run/plan.out 2>&1; echo "plan=$?"
@@ -59,19 +76,20 @@ struct FirewallPacketTests {
             echo "run.p2p=$(reach 30303)"; echo "run.sync=$(reach 30304)"; echo "run.rpc=$(reach 8545)"
             echo "mend.rules=$({ \(backend.mendListing); } | grep -c 'mend: ')"
             echo "other=$(state | grep -c 9999)"
-            echo "persisted=$(cat /etc/nftables.d/mend.nft /etc/iptables/rules.v4 2>/dev/null | grep -c 'mend: ')"
+            echo "persisted=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c 'mend: \\|comment=6d656e643a20')"
             "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/rerun.out 2>&1; echo "rerun=$?"
             "$MEND" rollback last --state-dir /run/s > /run/rollback.out 2>&1; echo "rollback=$?"
             [ "$(state)" = "$S0" ] && echo "rollback.restored=yes"
             echo "rollback.rpc=$(reach 8545)"
-            echo "rollback.files=$(ls /etc/nftables.d/mend.nft /etc/iptables/rules.v4 2>/dev/null | wc -l)"
+            echo "rollback.files=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c 'mend: \\|comment=6d656e643a20')"
             "$MEND" run \(shellQuote(dir.path + "/failing.mend")) \(params) --state-dir /run/s > /run/failing.out 2>&1; echo "failing=$?"
             [ "$(state)" = "$S0" ] && echo "failing.restored=yes"
             echo "failing.p2p=$(reach 30303)"
             for f in plan run rerun rollback failing; do echo "--- $f"; cat /run/$f.out; done
             """, in: dir)
         let out = result.stdout + result.stderr
-        #expect(marker("before.rpc", in: out) == "open", "\(out)")
+        #expect(marker("before.rpc", in: out) == backend.unnamedPort, "\(out)")
+        #expect(marker("before.p2p", in: out) == backend.unnamedPort, "\(out)")
         #expect(marker("plan", in: out) == "0", "\(out)")
         #expect(marker("plan.untouched", in: out) == "yes", "\(out)")
         #expect(out.contains("+allow 30303/tcp from any [blockchain-protocols]"), "the plan lists each rule: \(out)")
@@ -86,11 +104,11 @@ struct FirewallPacketTests {
         #expect(out.contains("run: ok — 3 ok"), "a second run changes nothing: \(out)")
         #expect(marker("rollback", in: out) == "0", "\(out)")
         #expect(marker("rollback.restored", in: out) == "yes", "\(out)")
-        #expect(marker("rollback.rpc", in: out) == "open", "\(out)")
+        #expect(marker("rollback.rpc", in: out) == backend.unnamedPort, "\(out)")
         #expect(marker("rollback.files", in: out) == "0", "\(out)")
         #expect(marker("failing", in: out) == "1", "\(out)")
         #expect(marker("failing.restored", in: out) == "yes", "\(out)")
-        #expect(marker("failing.p2p", in: out) == "open", "\(out)")
+        #expect(marker("failing.p2p", in: out) == backend.unnamedPort, "\(out)")
         #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
     }
 

@@ -39,7 +39,12 @@ import Testing
         #expect(IptablesBackend.edited(edited, [], keep: false) == saved)
     }
 
-    @Test(arguments: ["nftables", "iptables"])
+    /// ufw's rules files keep the comment of a rule in hex.
+    private func written(_ comment: String, for backend: String) -> String {
+        backend == "ufw" ? "comment=" + comment.utf8.map { String($0, radix: 16) }.joined() : comment
+    }
+
+    @Test(arguments: ["nftables", "iptables", "ufw"])
     func underRootTheFilesAreWrittenPlannedAndUndone(_ backend: String) throws {
         try FixtureRoot.with("ubuntu-22.04") { root in
             let source = """
@@ -50,6 +55,10 @@ import Testing
                   assert firewall.is_allowed(30303) and not firewall.is_allowed(8545)
                 }
                 """
+            if backend == "ufw" {
+                // Ubuntu installs ufw inactive; this image has it on, so its rules filter at boot.
+                try root.write("etc/ufw/ufw.conf", "ENABLED=yes\nLOGLEVEL=low\n")
+            }
             let before = FixtureRoot.snapshot(root.path)
             let plan = try run(source, in: root, plan: true)
             #expect(plan.exitCode == 0, "\(failure(plan) ?? "")")
@@ -57,12 +66,16 @@ import Testing
             #expect(FixtureRoot.snapshot(root.path) == before, "a plan touches nothing")
             let applied = try run(source, in: root)
             #expect(applied.exitCode == 0, "\(failure(applied) ?? "")")
-            let file = backend == "nftables" ? "/etc/nftables.d/mend.nft" : "/etc/iptables/rules.v4"
-            #expect(root.read(file)?.contains("mend: allow 30303/tcp from any [blockchain-protocols]") == true)
+            let file = ["nftables": "/etc/nftables.d/mend.nft", "iptables": "/etc/iptables/rules.v4", "ufw": "/etc/ufw/user.rules"][backend]!
+            #expect(root.read(file)?.contains(written("mend: allow 30303/tcp from any [blockchain-protocols]", for: backend)) == true, "\(root.read(file) ?? "")")
             #expect(try run(source, in: root).steps[0].changes.isEmpty, "a second run changes nothing")
             let failed = try run(source.replacingOccurrences(of: "firewall.deny(8545)", with: "firewall.allow(8545)\n  fail(\"boom\")"), in: root)
             #expect(failed.exitCode == 1)
-            #expect(root.read(file)?.contains("mend: deny 8545/tcp from any") == true, "the failed step's change is undone")
+            #expect(root.read(file)?.contains(written("mend: deny 8545/tcp from any", for: backend)) == true, "the failed step's change is undone")
+            let rolledBack = try EngineHarness(root: root, registry: .standard()).run(source.replacingOccurrences(of: "firewall.deny(8545)", with: "firewall.remove(8545)\n  fail(\"boom\")"))
+            #expect(rolledBack.exitCode == 1)
+            #expect(rolledBack.steps[0].changes.isEmpty == false, "the removal was a change")
+            #expect(root.read(file)?.contains(written("mend: deny 8545/tcp from any", for: backend)) == true, "removals are undone too")
         }
     }
 
@@ -77,6 +90,7 @@ import Testing
                 #"firewall.limit(22, rate: "fast")"#: #"firewall.limit: a rate is COUNT/UNIT with a unit of second, minute, hour or day (e.g. "10/minute"), got "fast""#,
                 #"firewall.default("drop")"#: #"firewall.default: policy must be "deny", "reject" or "allow", got "drop""#,
                 #"firewall.use("pf")"#: #"firewall.use: backend must be one of "ufw", "firewalld", "nftables", "iptables", got "pf""#,
+                "firewall.use(\"ufw\")\n  firewall.limit(22, rate: \"20/minute\")": #"firewall.limit: ufw's limit has one rate"#,
             ]
             let before = FixtureRoot.snapshot(root.path)
             for (call, message) in cases {

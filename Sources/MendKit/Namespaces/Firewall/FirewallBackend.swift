@@ -21,6 +21,22 @@ protocol FirewallBackend: Sendable {
     /// The path of incoming IPv4 (or IPv6) packets as the kernel walks it now, with mend's part
     /// replaced by `mend` (the planned rules in a plan).
     func packetPath(mend: FirewallRuleset, ipv6: Bool, on host: Host) throws -> FirewallPacketPath
+    /// True when, on the live host, the tool changes its running rules and its files in one go
+    /// (ufw): the live change is the persisted one too.
+    var persistedLayerIsLive: Bool { get }
+    /// True when ``packetPath(mend:ipv6:on:)`` reads only files, which it can under `--root` too.
+    var readsOffline: Bool { get }
+    /// Refuses a rule the tool cannot express, before anything changes.
+    func check(_ rule: FirewallRule) throws
+    /// Said with a change of the running rules when they do not filter yet (an inactive ufw).
+    func liveNote(on host: Host) -> String?
+}
+
+extension FirewallBackend {
+    var persistedLayerIsLive: Bool { false }
+    var readsOffline: Bool { false }
+    func check(_ rule: FirewallRule) throws {}
+    func liveNote(on host: Host) -> String? { nil }
 }
 
 /// Where incoming packets go: a list of chains walked in order. In each chain the first rule that
@@ -115,6 +131,7 @@ enum FirewallBackends {
 
     static func named(_ name: String) -> (any FirewallBackend)? {
         switch name {
+        case "ufw": return UfwBackend()
         case "nftables": return NftablesBackend()
         case "iptables": return IptablesBackend()
         default: return nil
@@ -124,10 +141,7 @@ enum FirewallBackends {
     /// An active ufw (`ENABLED=yes`), then a running firewalld (under `--root`: one enabled in the
     /// image), then nft, then iptables; nil when none is there.
     static func detect(on host: Host) -> String? {
-        if let conf = try? host.read(host.resolve("/etc/ufw/ufw.conf")),
-           String(decoding: conf, as: UTF8.self).split(separator: "\n").contains(where: { String($0).trimmingCharacters() == "ENABLED=yes" }) {
-            return "ufw"
-        }
+        if UfwBackend.isActive(on: host) { return "ufw" }
         if firewalldRuns(on: host) { return "firewalld" }
         if NftablesBackend().isAvailable(on: host) { return "nftables" }
         if IptablesBackend().isAvailable(on: host) { return "iptables" }
@@ -163,7 +177,7 @@ enum FirewallBackends {
         let result = try run(argv, package: package, stdin: stdin, on: host)
         guard result.status == 0, !result.timedOut, !result.stopped else {
             let said = (String(decoding: result.stderr, as: UTF8.self) + String(decoding: result.stdout, as: UTF8.self)).trimmingCharacters()
-            let denied = said.contains("Operation not permitted") || said.contains("Permission denied") || said.contains("you must be root")
+            let denied = said.contains("Operation not permitted") || said.contains("Permission denied") || said.contains("you must be root") || said.contains("You need to be root")
             let message = "\(argv.prefix(2).joined(separator: " ")) failed (status \(result.status))" + (said.isEmpty ? "" : ": \(said)")
             throw denied ? HostError(message + " (changing the firewall needs root)", code: EPERM) : HostError(message)
         }

@@ -120,7 +120,7 @@ public enum FirewallNamespace {
                             + Suggest.hint(for: name, in: FirewallBackends.names))
         }
         guard FirewallBackends.named(name) != nil else {
-            throw MendError("firewall.use: the \(name) backend is not supported yet (nftables and iptables are)")
+            throw MendError("firewall.use: the \(name) backend is not supported yet (ufw, nftables and iptables are)")
         }
         args.context.choices[choice] = name
         return .string(name)
@@ -134,10 +134,10 @@ public enum FirewallNamespace {
                             + (host.isLive ? ")" : " under --root \(host.root))"), kind: .host)
         }
         guard let backend = FirewallBackends.named(name) else {
-            throw MendError("\(builtin): the host's firewall is \(name), which mend does not drive yet; firewall.use(\"nftables\") or firewall.use(\"iptables\") chooses another", kind: .host)
+            throw MendError("\(builtin): the host's firewall is \(name), which mend does not drive yet; firewall.use(\"nftables\"), (\"iptables\") or (\"ufw\") chooses another", kind: .host)
         }
         guard backend.isAvailable(on: host) else {
-            throw HostError("\(builtin): \(backend.name == "nftables" ? "nft" : "iptables") not found (install the \(backend.package) package)", code: ENOENT)
+            throw HostError("\(builtin): \(backend.name == "nftables" ? "nft" : backend.name) not found (install the \(backend.package) package)", code: ENOENT)
         }
         return backend
     }
@@ -153,6 +153,7 @@ public enum FirewallNamespace {
             do { return try FirewallRate(text) } catch let error as MendError { throw MendError("firewall.limit: \(error.message)") }
         }
         let rule = try parsedRule(args, .limit, "firewall.limit", fromIndex: 3, rate: rate)
+        do { try current(args, "firewall.limit").check(rule) } catch let error as MendError { throw MendError("firewall.limit: \(error.message)") }
         return .bool(try change(args, "firewall.limit") { $0.put(rule) })
     }
 
@@ -251,13 +252,13 @@ public enum FirewallNamespace {
             let before = try effects.state(of: live, backend.name)
             var rules = FirewallRuleset(before) ?? FirewallRuleset()
             if edit(&rules) {
-                let note = before["unknown"]?.string.map { "running rules unknown (\($0))" }
+                let note = before["unknown"]?.string.map { "running rules unknown (\($0))" } ?? backend.liveNote(on: effects.host)
                 try effects.perform(Change(live, target: backend.name, before: before, after: rules.json, note: note))
                 changed = true
             }
         }
         var persisted = try backend.persistedRules(effects)
-        if edit(&persisted) {
+        if !(effects.host.isLive && backend.persistedLayerIsLive), edit(&persisted) {
             for change in try backend.persistChanges(persisted, effects) {
                 let note = effects.host.isLive ? change.note : [change.note, "not live under --root"].compactMap { $0 }.joined(separator: "; ")
                 try effects.perform(Change(change.resource, target: change.target, before: change.before, after: change.after, note: note))
@@ -290,6 +291,7 @@ public enum FirewallNamespace {
         guard effects.host.isLive else {
             // Under --root nothing runs: what boot will load of mend's rules is the answer.
             let mend = try backend.persistedRules(effects).family(ipv6: ipv6)
+            if backend.readsOffline { return try backend.packetPath(mend: mend, ipv6: ipv6, on: effects.host) }
             return FirewallPacketPath(chains: [.init(entries: FirewallMendComments.entries(mend), policy: "accept")],
                                       acceptEndsChainOnly: backend.name == "nftables")
         }
