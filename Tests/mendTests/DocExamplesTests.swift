@@ -11,6 +11,8 @@ struct DocExample: Sendable, CustomTestStringConvertible {
     let source: String
     /// What the program must print (empty when the block has no output block).
     let output: String
+    /// The fixture host a builtin page's example plans over: ```` ```mend centos-7 ```` names one.
+    var host = FixtureHost.ubuntu
 
     var testDescription: String { "\(document):\(line)" }
 }
@@ -62,7 +64,8 @@ enum LanguageDoc {
             return Array(lines[start..<end])
         }
         while k < lines.count {
-            guard lines[k] == "```mend" else {
+            let fence = lines[k].split(separator: " ")
+            guard fence.first == "```mend", fence.count <= 2 else {
                 if lines[k].hasPrefix("```") {
                     // Another kind of block: skip it whole, so its content is never read as a fence.
                     _ = try body(from: k + 1)
@@ -72,6 +75,9 @@ enum LanguageDoc {
                 continue
             }
             let first = k + 1
+            guard let host = fence.count == 2 ? FixtureHost(rawValue: String(fence[1])) : .ubuntu else {
+                throw TestFailure(description: "line \(first): no fixture host \(fence[1]) (\(FixtureHost.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             let source = try body(from: first)
             var next = k
             while next < lines.count, lines[next].allSatisfy({ $0 == " " || $0 == "\t" }) { next += 1 }
@@ -80,7 +86,7 @@ enum LanguageDoc {
                 output = try body(from: next + 1)
             }
             examples.append(DocExample(line: first + 1, source: source.map { $0 + "\n" }.joined(),
-                                       output: output.map { $0 + "\n" }.joined()))
+                                       output: output.map { $0 + "\n" }.joined(), host: host))
         }
         return examples
     }
@@ -116,14 +122,15 @@ struct BuiltinPageExamplesTests {
         }
     }
 
-    /// Builtin examples change the host, so they run as plans over a copy of the Ubuntu fixture host:
-    /// what they print is checked, and the root stays as it was.
+    /// Builtin examples change the host, so they run as plans over a copy of a fixture host (the
+    /// Ubuntu one unless the block names another): what they print is checked, and the root stays
+    /// as it was.
     @Test("each example plans and prints its output", arguments: LanguageDoc.builtinExamples)
     func example(_ example: DocExample) throws {
         let dir = try TemporaryDirectory()
         let file = dir.path + "/example.mend"
         try writeFile(file, example.source)
-        let root = try FixtureHost.ubuntu.copy(into: dir.path)
+        let root = try example.host.copy(into: dir.path)
         let before = try TreeSnapshot.of(root)
         let r = try MendBinary.run(["plan", file, "--root", root, "--format", "json"])
         #expect(r.status == 0, "exit \(r.status); stderr:\n\(r.stderr)\nsource:\n\(example.source)")

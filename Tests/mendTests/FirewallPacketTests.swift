@@ -1,11 +1,12 @@
 import Testing
 
-/// The shipped firewall runbook against real nftables and iptables in private namespaces, judged
-/// by packets: a client namespace connects over a veth pair to listeners on 30303, 30304 and 8545.
-@Suite("firewall: real ufw, nftables and iptables, real packets", .serialized)
+/// The shipped firewall runbook against real ufw, firewalld, nftables and iptables in private
+/// namespaces, judged by packets: a client namespace connects over a veth pair to listeners on
+/// 30303, 30304 and 8545.
+@Suite("firewall: real ufw, firewalld, nftables and iptables, real packets", .serialized)
 struct FirewallPacketTests {
     enum Backend: String, CaseIterable {
-        case nftables, iptables, ufw
+        case nftables, iptables, ufw, firewalld
 
         /// Another tool's rule, which mend must leave alone.
         var otherRule: String {
@@ -17,6 +18,10 @@ struct FirewallPacketTests {
             case .ufw:
                 // An active ufw (what makes it the host's firewall, dropping what no rule allows) with a rule of the operator's.
                 return "ufw --force enable >/dev/null && ufw deny 9999/tcp >/dev/null"
+            case .firewalld:
+                // A running firewalld (its public zone rejects what no rule accepts) with a rule of the operator's in both layers.
+                let rule = #"rule port port="9999" protocol="tcp" drop"#
+                return "firewalld_start && firewall-cmd --add-rich-rule='\(rule)' >/dev/null && firewall-cmd --permanent --add-rich-rule='\(rule)' >/dev/null"
             }
         }
 
@@ -26,14 +31,24 @@ struct FirewallPacketTests {
             case .nftables: return "nft list ruleset"
             case .iptables: return "iptables -S; ip6tables -S"
             case .ufw: return "ufw status verbose"
+            // Both layers and the services' files (not the `.old` backup firewalld keeps of each
+            // file it rewrites or deletes); firewalld lists rich rules in no fixed order.
+            case .firewalld: return "{ firewall-cmd --list-all; firewall-cmd --permanent --list-all; } | sort; ls /etc/firewalld/services | grep -v '[.]old$'"
             }
         }
 
-        /// Whether a port no rule names is reachable: ufw drops by default, the others accept.
-        var unnamedPort: String { self == .ufw ? "closed" : "open" }
+        /// Whether a port no rule names is reachable: ufw and firewalld refuse by default, the others accept.
+        var unnamedPort: String { self == .ufw || self == .firewalld ? "closed" : "open" }
 
-        /// How many of mend's rules the tool lists: four, the RPC's IPv4 network only in iptables, not ip6tables.
-        var mendRules: Int { self == .nftables ? 4 : 7 }
+        /// How many of mend's rules the tool lists: four, the RPC's IPv4 network only in iptables,
+        /// not ip6tables; on firewalld the P2P ports and the RPC's rich rule in each layer.
+        var mendRules: Int { self == .nftables || self == .firewalld ? 4 : 7 }
+
+        /// What marks mend's rules in the listing and the files: the comment (ufw keeps it in hex);
+        /// firewalld keeps no comments, so its entries are recognised by what they open.
+        var mendPattern: String {
+            self == .firewalld ? #"blockchain-protocols\|3030[34]\|192.168.0.0/16"# : #"mend: \|comment=6d656e643a20"#
+        }
 
         /// The files mend persists to (ufw's own are both layers).
         var persistedFiles: String {
@@ -41,6 +56,7 @@ struct FirewallPacketTests {
             case .nftables: return "/etc/nftables.d/mend.nft"
             case .iptables: return "/etc/iptables/rules.v4"
             case .ufw: return "/etc/ufw/user.rules /etc/ufw/user6.rules"
+            case .firewalld: return "/etc/firewalld/zones/public.xml /etc/firewalld/services/blockchain-protocols.xml"
             }
         }
 
@@ -50,7 +66,13 @@ struct FirewallPacketTests {
             case .nftables: return "nft list table inet mend"
             case .iptables: return "iptables -S MEND; ip6tables -S MEND"
             case .ufw: return "ufw status"
+            case .firewalld: return "firewall-cmd --list-all; firewall-cmd --permanent --list-all"
             }
+        }
+
+        /// How the plan shows the P2P group.
+        var plannedGroup: String {
+            self == .firewalld ? "+service blockchain-protocols" : "+allow 30303/tcp from any [blockchain-protocols]"
         }
     }
 
@@ -74,14 +96,14 @@ struct FirewallPacketTests {
             [ "$(state)" = "$S0" ] && echo "plan.untouched=yes"
             "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/run.out 2>&1; echo "run=$?"
             echo "run.p2p=$(reach 30303)"; echo "run.sync=$(reach 30304)"; echo "run.rpc=$(reach 8545)"
-            echo "mend.rules=$({ \(backend.mendListing); } | grep -c 'mend: ')"
+            echo "mend.rules=$({ \(backend.mendListing); } | grep -c '\(backend.mendPattern)')"
             echo "other=$(state | grep -c 9999)"
-            echo "persisted=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c 'mend: \\|comment=6d656e643a20')"
+            echo "persisted=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c '\(backend.mendPattern)')"
             "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/rerun.out 2>&1; echo "rerun=$?"
             "$MEND" rollback last --state-dir /run/s > /run/rollback.out 2>&1; echo "rollback=$?"
             [ "$(state)" = "$S0" ] && echo "rollback.restored=yes"
             echo "rollback.rpc=$(reach 8545)"
-            echo "rollback.files=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c 'mend: \\|comment=6d656e643a20')"
+            echo "rollback.files=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c '\(backend.mendPattern)')"
             "$MEND" run \(shellQuote(dir.path + "/failing.mend")) \(params) --state-dir /run/s > /run/failing.out 2>&1; echo "failing=$?"
             [ "$(state)" = "$S0" ] && echo "failing.restored=yes"
             echo "failing.p2p=$(reach 30303)"
@@ -92,7 +114,7 @@ struct FirewallPacketTests {
         #expect(marker("before.p2p", in: out) == backend.unnamedPort, "\(out)")
         #expect(marker("plan", in: out) == "0", "\(out)")
         #expect(marker("plan.untouched", in: out) == "yes", "\(out)")
-        #expect(out.contains("+allow 30303/tcp from any [blockchain-protocols]"), "the plan lists each rule: \(out)")
+        #expect(out.contains(backend.plannedGroup), "the plan lists each rule: \(out)")
         #expect(marker("run", in: out) == "0", "\(out)")
         #expect(marker("run.p2p", in: out) == "open", "\(out)")
         #expect(marker("run.sync", in: out) == "open", "\(out)")
@@ -109,6 +131,61 @@ struct FirewallPacketTests {
         #expect(marker("failing", in: out) == "1", "\(out)")
         #expect(marker("failing.restored", in: out) == "yes", "\(out)")
         #expect(marker("failing.p2p", in: out) == backend.unnamedPort, "\(out)")
+        #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
+    }
+
+    /// firewalld's own traps: a runtime-only rule of the operator's is said and survives (mend
+    /// never reloads), a network's rich rule lets exactly that network in, a deny that firewalld
+    /// would check before an earlier allow is refused, and so is a default (the zone's target).
+    @Test("firewalld: runtime-only rules survive and are said, rich rules by source, order conflicts refused")
+    func firewalldLayersAndOrder() throws {
+        let hostBefore = try FirewallNetwork.hostRules()
+        let dir = try TemporaryDirectory()
+        try writeFile(dir.path + "/lan.mend", """
+            firewall.use("firewalld")
+            step "rpc for the lan" {
+              firewall.allow(8545, from: "10.77.0.0/24")
+              firewall.limit(30304, rate: "30/minute")
+              assert firewall.is_allowed(8545, from: "10.77.0.2") and not firewall.is_allowed(8545)
+            }
+            """)
+        try writeFile(dir.path + "/conflict.mend", """
+            firewall.use("firewalld")
+            step "shadowed" {
+              firewall.allow(8080, from: "10.77.0.0/24")
+              firewall.deny(8080)
+            }
+            """)
+        try writeFile(dir.path + "/default.mend", "firewall.use(\"firewalld\")\nstep \"closed\" {\n  firewall.default(\"deny\")\n}\n")
+        let result = try FirewallNetwork.run("""
+            firewalld_start
+            firewall-cmd --add-port=9000/tcp >/dev/null
+            listen 8545; listen 8080; waitlisten 8545; waitlisten 8080
+            echo "before.rpc=$(reach 8545)"
+            "$MEND" run \(shellQuote(dir.path + "/lan.mend")) --state-dir /run/s > /run/lan.out 2>&1; echo "lan=$?"
+            echo "lan.rpc=$(reach 8545)"
+            echo "runtime.only=$(firewall-cmd --list-ports | grep -c 9000/tcp)"
+            echo "layers=$({ firewall-cmd --list-rich-rules; firewall-cmd --permanent --list-rich-rules; } | grep -c '10.77.0.0/24\\|limit value=\"30/m\"')"
+            S0=$({ firewall-cmd --list-all; firewall-cmd --permanent --list-all; } | sort)
+            "$MEND" run \(shellQuote(dir.path + "/conflict.mend")) --state-dir /run/s > /run/conflict.out 2>&1; echo "conflict=$?"
+            [ "$({ firewall-cmd --list-all; firewall-cmd --permanent --list-all; } | sort)" = "$S0" ] && echo "conflict.untouched=yes"
+            echo "conflict.web=$(reach 8080)"
+            "$MEND" run \(shellQuote(dir.path + "/default.mend")) --state-dir /run/s > /run/default.out 2>&1; echo "default=$?"
+            for f in lan conflict default; do echo "--- $f"; cat /run/$f.out; done
+            """, in: dir)
+        let out = result.stdout + result.stderr
+        #expect(marker("before.rpc", in: out) == "closed", "\(out)")
+        #expect(marker("lan", in: out) == "0", "\(out)")
+        #expect(marker("lan.rpc", in: out) == "open", "the network's rich rule lets the client in: \(out)")
+        #expect(out.contains("warning: firewalld zone public: runtime and permanent differ — runtime only (lost on reload): port 9000/tcp"), "\(out)")
+        #expect(marker("runtime.only", in: out) == "1", "mend never reloads: \(out)")
+        #expect(marker("layers", in: out) == "4", "both rules in both layers: \(out)")
+        #expect(marker("conflict", in: out) == "1", "\(out)")
+        #expect(out.contains("firewalld checks the rules that drop or reject before those that accept, so 'deny 8080/tcp from any' would also stop what 'allow 8080/tcp from 10.77.0.0/24' lets in"), "\(out)")
+        #expect(marker("conflict.untouched", in: out) == "yes", "the failed step is rolled back: \(out)")
+        #expect(marker("conflict.web", in: out) == "closed", "\(out)")
+        #expect(marker("default", in: out) == "1", "\(out)")
+        #expect(out.contains("on firewalld the default for incoming packets is the zone's target"), "\(out)")
         #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
     }
 

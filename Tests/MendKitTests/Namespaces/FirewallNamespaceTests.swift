@@ -39,6 +39,36 @@ import Testing
         #expect(IptablesBackend.edited(edited, [], keep: false) == saved)
     }
 
+    /// firewalld's listing as mend reads it, and mend's rules as entries firewalld prints back.
+    @Test func firewalldEntriesRoundTrip() throws {
+        let listing = """
+            public (default, active)
+              target: default
+              services: ssh dhcpv6-client
+              ports: 30303/tcp 9000-9001/udp
+              rich rules: \n\trule family="ipv4" source address="10.0.0.0/8" port port="8545" protocol="tcp" accept
+            \trule family="ipv4" source address="192.0.2.66" log prefix="x" reject
+            """
+        let zone = FirewalldZone(listing: listing)
+        #expect(zone.target == "default")
+        #expect(zone.entries == ["port 30303/tcp", "port 9000-9001/udp", "service dhcpv6-client", "service ssh",
+                                 #"rule family="ipv4" source address="10.0.0.0/8" port port="8545" protocol="tcp" accept"#,
+                                 #"rule family="ipv4" source address="192.0.2.66" log prefix="x" reject"#])
+        #expect(FirewalldZone.rule(zone.entries[5]) == nil, "a rule with parts mend does not model is left alone")
+        let rules = [
+            FirewallRule(action: .allow, ports: 30303...30304, proto: "udp", from: .any),
+            FirewallRule(action: .allow, ports: 8545...8545, proto: "tcp", from: try FirewallSource("2001:db8::/32")),
+            FirewallRule(action: .deny, ports: 22...22, proto: "tcp", from: try FirewallSource("192.0.2.1")),
+            FirewallRule(action: .reject, ports: 8080...8080, proto: "tcp", from: .any),
+            FirewallRule(action: .limit, ports: 22...22, proto: "tcp", from: .any, rate: try FirewallRate("10/minute")),
+        ]
+        for rule in rules { #expect(FirewalldZone.rule(FirewalldZone.entry(rule)) == rule, "\(FirewalldZone.entry(rule))") }
+        #expect(FirewalldBackend.Offline.batched([["--zone=public", "--remove-port=1/tcp"], ["--zone=public", "--add-port=2/tcp"], ["--zone=public", "--add-port=3/tcp"],
+                                                  ["--new-service=x"], ["--service=x", "--add-port=4/tcp"]])
+                 == [["--zone=public", "--remove-port=1/tcp"], ["--zone=public", "--add-port=2/tcp", "--add-port=3/tcp"], ["--new-service=x"], ["--service=x", "--add-port=4/tcp"]])
+        #expect(FirewalldBackend.Offline.services(inZone: #"<zone><service name="ssh"/><service name="../x"/><port port="1"/></zone>"#) == ["ssh"])
+    }
+
     /// ufw's rules files keep the comment of a rule in hex.
     private func written(_ comment: String, for backend: String) -> String {
         backend == "ufw" ? "comment=" + comment.utf8.map { String($0, radix: 16) }.joined() : comment
@@ -76,6 +106,41 @@ import Testing
             #expect(rolledBack.exitCode == 1)
             #expect(rolledBack.steps[0].changes.isEmpty == false, "the removal was a change")
             #expect(root.read(file)?.contains(written("mend: deny 8545/tcp from any", for: backend)) == true, "removals are undone too")
+        }
+    }
+
+    /// CentOS 7 enables firewalld: under `--root` firewall-offline-cmd changes a copy of the
+    /// image's /etc/firewalld and its files become the changes — the seed's service file and the
+    /// zone naming it, planned without touching anything, undone exactly.
+    @Test func underRootFirewalldWritesTheServiceFileAndTheZone() throws {
+        try FixtureRoot.with("centos-7") { root in
+            let source = """
+                step "p2p" {
+                  assert firewall.backend() == "firewalld"
+                  firewall.service("blockchain-protocols", ports: ["30303/tcp", "30304/tcp"], description: "devp2p and block sync")
+                  firewall.allow(8545, from: "10.0.0.0/8")
+                  assert firewall.is_allowed(30303) and firewall.is_allowed(8545, from: "10.1.2.3") and not firewall.is_allowed(8545)
+                }
+                """
+            let before = FixtureRoot.snapshot(root.path)
+            let plan = try run(source, in: root, plan: true)
+            #expect(plan.exitCode == 0, "\(failure(plan) ?? "")")
+            #expect(plan.steps[0].changes.map(\.target) == ["/etc/firewalld/services/blockchain-protocols.xml", "/etc/firewalld/zones/public.xml", "/etc/firewalld/zones/public.xml"])
+            #expect(plan.steps[0].changes.allSatisfy { $0.note?.contains("not live under --root") == true })
+            #expect(FixtureRoot.snapshot(root.path) == before, "a plan touches nothing")
+            let applied = try run(source, in: root)
+            #expect(applied.exitCode == 0, "\(failure(applied) ?? "")")
+            let service = root.read("/etc/firewalld/services/blockchain-protocols.xml") ?? ""
+            #expect(service.contains(#"<port port="30303" protocol="tcp"/>"#) && service.contains("<description>devp2p and block sync</description>"), "\(service)")
+            let zone = root.read("/etc/firewalld/zones/public.xml") ?? ""
+            #expect(zone.contains(#"<service name="blockchain-protocols"/>"#) && zone.contains(#"<source address="10.0.0.0/8"/>"#), "\(zone)")
+            #expect(zone.contains(#"<service name="ssh"/>"#), "the image's services stay: \(zone)")
+            #expect(try run(source, in: root).steps[0].changes.isEmpty, "a second run changes nothing")
+            let failed = try run(source.replacingOccurrences(of: "firewall.allow(8545", with: "firewall.allow(8080)\n  fail(\"boom\")\n  firewall.allow(8545"), in: root)
+            #expect(failed.exitCode == 1)
+            #expect(root.read("/etc/firewalld/zones/public.xml") == zone, "the failed step's change is undone")
+            let conflict = try run("step \"s\" {\n  firewall.deny(8545)\n}", in: root)
+            #expect(failure(conflict)?.contains("firewalld checks the rules that drop or reject before those that accept") == true, "\(failure(conflict) ?? "")")
         }
     }
 

@@ -1,15 +1,44 @@
 import Glibc
 
-/// One firewall tool mend drives. A backend keeps mend's rules apart from everyone else's (its
-/// own nft table, its own iptables chain) so that mend rewrites, and undo restores, only what is
-/// its own, and it keeps two layers: what runs now and what boot loads.
+/// One firewall tool mend drives, with the layers it keeps (what runs now, what boot loads).
 protocol FirewallBackend: Sendable {
-    /// `nftables`, `iptables`.
+    /// `ufw`, `firewalld`, `nftables`, `iptables`.
     var name: String { get }
     /// The package that provides the tool, for the error when it is missing.
     var package: String { get }
     /// True when the backend's tool is installed (under `--root`: in the image).
     func isAvailable(on host: Host) -> Bool
+    /// Refuses a rule the tool cannot express, before anything changes.
+    func check(_ rule: FirewallRule) throws
+    /// Applies `edit` to mend's rules on every layer (the running rules on the live host, what
+    /// boot loads), each layer a change of its own; false when no layer changed. `zone` is
+    /// firewalld's.
+    func apply(zone: String?, _ context: any BuiltinContext, _ edit: (inout FirewallRuleset) -> Bool) throws -> Bool
+    /// Makes `rules` the whole named group `name` (`firewall.service`).
+    func applyGroup(_ name: String, _ rules: [FirewallRule], description: String?, zone: String?, _ context: any BuiltinContext) throws -> Bool
+    /// The path of incoming IPv4 (or IPv6) packets as this run sees the rules: what runs now on
+    /// the live host (with mend's part as planned in a plan), what boot loads under `--root`.
+    func packetPath(ipv6: Bool, zone: String?, _ context: any BuiltinContext) throws -> FirewallPacketPath
+}
+
+extension FirewallBackend {
+    func check(_ rule: FirewallRule) throws {}
+
+    func applyGroup(_ name: String, _ rules: [FirewallRule], description: String?, zone: String?, _ context: any BuiltinContext) throws -> Bool {
+        try apply(zone: zone, context) { ruleset in
+            if ruleset.rules.filter({ $0.group == name }) == rules { return false }
+            ruleset.rules.removeAll { $0.group == name }
+            for rule in rules { _ = ruleset.put(rule) }
+            return true
+        }
+    }
+}
+
+/// A backend that keeps mend's rules apart from everyone else's (ufw rules with mend's comments,
+/// its own nft table, its own iptables chain) so that mend rewrites, and undo restores, only what
+/// is its own: the running rules are one ``FirewallRulesResource`` change, the files boot loads
+/// are file changes.
+protocol LayeredFirewallBackend: FirewallBackend {
     /// mend's rules as they run now.
     func liveRules(on host: Host) throws -> FirewallRuleset
     /// Makes mend's running rules exactly `ruleset`, in one step where the tool allows it.
@@ -26,17 +55,53 @@ protocol FirewallBackend: Sendable {
     var persistedLayerIsLive: Bool { get }
     /// True when ``packetPath(mend:ipv6:on:)`` reads only files, which it can under `--root` too.
     var readsOffline: Bool { get }
-    /// Refuses a rule the tool cannot express, before anything changes.
-    func check(_ rule: FirewallRule) throws
     /// Said with a change of the running rules when they do not filter yet (an inactive ufw).
     func liveNote(on host: Host) -> String?
 }
 
-extension FirewallBackend {
+extension LayeredFirewallBackend {
     var persistedLayerIsLive: Bool { false }
     var readsOffline: Bool { false }
-    func check(_ rule: FirewallRule) throws {}
     func liveNote(on host: Host) -> String? { nil }
+
+    /// Each layer is read as this run sees it and changed only where the edit changes it, so a
+    /// layer that drifted is brought back too.
+    func apply(zone: String?, _ context: any BuiltinContext, _ edit: (inout FirewallRuleset) -> Bool) throws -> Bool {
+        let effects = context.effects
+        let live = FirewallNamespace.live
+        var changed = false
+        if effects.host.isLive {
+            let before = try effects.state(of: live, name)
+            var rules = FirewallRuleset(before) ?? FirewallRuleset()
+            if edit(&rules) {
+                let note = before["unknown"]?.string.map { "running rules unknown (\($0))" } ?? liveNote(on: effects.host)
+                try effects.perform(Change(live, target: name, before: before, after: rules.json, note: note))
+                changed = true
+            }
+        }
+        var persisted = try persistedRules(effects)
+        if !(effects.host.isLive && persistedLayerIsLive), edit(&persisted) {
+            for change in try persistChanges(persisted, effects) {
+                let note = effects.host.isLive ? change.note : [change.note, "not live under --root"].compactMap { $0 }.joined(separator: "; ")
+                try effects.perform(Change(change.resource, target: change.target, before: change.before, after: change.after, note: note))
+                changed = true
+            }
+        }
+        return changed
+    }
+
+    func packetPath(ipv6: Bool, zone: String?, _ context: any BuiltinContext) throws -> FirewallPacketPath {
+        let effects = context.effects
+        guard effects.host.isLive else {
+            // Under --root nothing runs: what boot will load of mend's rules is the answer.
+            let mend = try persistedRules(effects).family(ipv6: ipv6)
+            if readsOffline { return try packetPath(mend: mend, ipv6: ipv6, on: effects.host) }
+            return FirewallPacketPath(chains: [.init(entries: FirewallMendComments.entries(mend), policy: "accept")],
+                                      acceptEndsChainOnly: name == "nftables")
+        }
+        let mend = FirewallRuleset(try effects.state(of: FirewallNamespace.live, name)) ?? FirewallRuleset()
+        return try packetPath(mend: mend, ipv6: ipv6, on: effects.host)
+    }
 }
 
 /// Where incoming packets go: a list of chains walked in order. In each chain the first rule that
@@ -132,6 +197,7 @@ enum FirewallBackends {
     static func named(_ name: String) -> (any FirewallBackend)? {
         switch name {
         case "ufw": return UfwBackend()
+        case "firewalld": return FirewalldBackend()
         case "nftables": return NftablesBackend()
         case "iptables": return IptablesBackend()
         default: return nil

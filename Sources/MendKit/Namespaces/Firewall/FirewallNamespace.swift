@@ -1,9 +1,9 @@
 import Glibc
 
-/// The `firewall` namespace: open, close and rate-limit ports on the host's firewall — nftables or
-/// iptables — in mend's own table or chain, live and persisted. Each call changes two layers, each
-/// a ``Change`` (the running rules, a ``FirewallRulesResource``; the files boot loads, file
-/// changes), so a plan shows both, a run journals both and undo restores both exactly.
+/// The `firewall` namespace: open, close and rate-limit ports on the host's firewall — ufw,
+/// firewalld, nftables or iptables — live and persisted. Each call changes both layers, each a
+/// ``Change`` (the running rules and the configuration boot loads), so a plan shows both, a run
+/// journals both and undo restores both exactly; see each backend for its layers.
 public enum FirewallNamespace {
     typealias Param = Builtin.Param
     static let live = FirewallRulesResource()
@@ -12,16 +12,16 @@ public enum FirewallNamespace {
 
     /// The `firewall` builtins, registered by ``Registry/standard()``.
     public static let table = NamespaceTable("firewall", doc: """
-        The host firewall (nftables, iptables): allow, deny, limit and remove ports, live and persisted, undoable; is_allowed, rules.
-        """, resources: [live], [
+        The host firewall (ufw, firewalld, nftables, iptables): allow, deny, limit and remove ports, live and persisted, undoable; is_allowed, rules.
+        """, resources: [live, FirewalldBackend.zones, FirewalldBackend.services], [
         .function("backend", doc: """
             The firewall mend changes: "ufw", "firewalld", "nftables", "iptables" or "none".
             An active ufw (ENABLED=yes in /etc/ufw/ufw.conf), then a running firewalld (under --root:
             one the image enables), then nft, then iptables; firewall.use overrides it for the run.
             """, example: #"firewall.backend()  # "nftables""#, body: backend),
         .function("use", [Param("backend", completes: ArgumentCompletion.words(FirewallBackends.names))], doc: """
-            Makes the rest of the run use a backend instead of the one found: "nftables" or "iptables".
-            Changes nothing on the host; works outside a step.
+            Makes the rest of the run use a backend instead of the one found: "ufw", "firewalld",
+            "nftables" or "iptables". Changes nothing on the host; works outside a step.
             """, example: #"firewall.use("iptables")"#, body: use),
         .function("allow", [Param("port"), .label("proto"), .label("from"), .label("zone")], changesHost: true, doc: """
             Lets new connections to a port in; returns true when anything had to change.
@@ -29,7 +29,10 @@ public enum FirewallNamespace {
             (default), an address or a CIDR, IPv4 or IPv6. A rule with the same port, proto and from
             is replaced (allow after deny). Rules naming a source go before rules for any source, so a
             network's exception is never shadowed; otherwise the order is the order of the calls.
-            Applied live and persisted: two changes. zone is firewalld's and ignored elsewhere.
+            Applied live and persisted: two changes. zone is firewalld's (default: its default zone)
+            and ignored elsewhere. On firewalld an allow from any source is a port of the zone, the
+            rest rich rules; firewalld checks rules that drop or reject before those that accept, so
+            mend refuses a deny that would shadow an earlier allow there.
             """, example: """
             step "p2p open" {
               firewall.allow(30303)
@@ -74,7 +77,8 @@ public enum FirewallNamespace {
         .function("default", [Param("policy", completes: ArgumentCompletion.words(policies)), .label("direction")], changesHost: true, doc: """
             What happens to incoming connections no rule matched: "deny", "reject" or "allow".
             direction: "incoming" (the default; the only one). A default of deny or reject keeps
-            established connections, loopback and ICMP open. Set in mend's table or chain: its last rule.
+            established connections, loopback and ICMP open. Set in mend's table or chain (its last
+            rule), in ufw's defaults; refused on firewalld, whose zone target takes a reload.
             """, example: """
             step "closed by default" {
               firewall.allow(22)
@@ -85,7 +89,8 @@ public enum FirewallNamespace {
                   changesHost: true, doc: """
             Allows a named group of ports: ports: a list of "PORT/PROTO" ("30303/tcp", "30303-30304/udp").
             The group's rules carry the name; calling it again with other ports replaces the group's
-            rules. description is kept for firewalld's service file and ignored elsewhere.
+            rules. On firewalld it is a service (/etc/firewalld/services/NAME.xml, checked with
+            --check-config) added to the zone; description is kept there and ignored elsewhere.
             """, example: """
             step "blockchain protocols" {
               firewall.service("blockchain-protocols", ports: ["30303/tcp", "30304/tcp"],
@@ -115,12 +120,9 @@ public enum FirewallNamespace {
 
     static func use(_ args: inout Arguments) throws -> Value {
         let name = try args.string(0)
-        guard FirewallBackends.names.contains(name) else {
+        guard FirewallBackends.named(name) != nil else {
             throw MendError("firewall.use: backend must be one of \(FirewallBackends.names.map(Value.quote).joined(separator: ", ")), got \(Value.quote(name))"
                             + Suggest.hint(for: name, in: FirewallBackends.names))
-        }
-        guard FirewallBackends.named(name) != nil else {
-            throw MendError("firewall.use: the \(name) backend is not supported yet (ufw, nftables and iptables are)")
         }
         args.context.choices[choice] = name
         return .string(name)
@@ -129,12 +131,9 @@ public enum FirewallNamespace {
     /// The backend of this run, or an error saying there is none or its tool is missing.
     static func current(_ args: Arguments, _ builtin: String) throws -> any FirewallBackend {
         let host = args.context.effects.host
-        guard let name = args.context.choices[choice] ?? FirewallBackends.detect(on: host) else {
+        guard let name = args.context.choices[choice] ?? FirewallBackends.detect(on: host), let backend = FirewallBackends.named(name) else {
             throw MendError("\(builtin): no firewall on this host (no ufw, firewalld, nft or iptables found"
                             + (host.isLive ? ")" : " under --root \(host.root))"), kind: .host)
-        }
-        guard let backend = FirewallBackends.named(name) else {
-            throw MendError("\(builtin): the host's firewall is \(name), which mend does not drive yet; firewall.use(\"nftables\"), (\"iptables\") or (\"ufw\") chooses another", kind: .host)
         }
         guard backend.isAvailable(on: host) else {
             throw HostError("\(builtin): \(backend.name == "nftables" ? "nft" : backend.name) not found (install the \(backend.package) package)", code: ENOENT)
@@ -153,18 +152,21 @@ public enum FirewallNamespace {
             do { return try FirewallRate(text) } catch let error as MendError { throw MendError("firewall.limit: \(error.message)") }
         }
         let rule = try parsedRule(args, .limit, "firewall.limit", fromIndex: 3, rate: rate)
+        let zone = try zone(args, 4, "firewall.limit")
         do { try current(args, "firewall.limit").check(rule) } catch let error as MendError { throw MendError("firewall.limit: \(error.message)") }
-        return .bool(try change(args, "firewall.limit") { $0.put(rule) })
+        return .bool(try change(args, "firewall.limit", zone: zone) { $0.put(rule) })
     }
 
     private static func put(_ args: inout Arguments, _ action: FirewallRule.Action, _ builtin: String) throws -> Value {
         let rule = try parsedRule(args, action, builtin, fromIndex: 2)
-        return .bool(try change(args, builtin) { $0.put(rule) })
+        let zone = try zone(args, 3, builtin)
+        return .bool(try change(args, builtin, zone: zone) { $0.put(rule) })
     }
 
     static func remove(_ args: inout Arguments) throws -> Value {
         let rule = try parsedRule(args, .allow, "firewall.remove", fromIndex: 2)
-        return .bool(try change(args, "firewall.remove") { $0.remove(identity: rule.identity) })
+        let zone = try zone(args, 3, "firewall.remove")
+        return .bool(try change(args, "firewall.remove", zone: zone) { $0.remove(identity: rule.identity) })
     }
 
     static func defaultPolicy(_ args: inout Arguments) throws -> Value {
@@ -192,8 +194,9 @@ public enum FirewallNamespace {
         guard let list = try args.optionalList(1, nilIsAbsent: true), !list.items.isEmpty else {
             throw MendError("firewall.service: ports must be a list such as [\"30303/tcp\", \"30304/tcp\"]")
         }
-        _ = try args.optionalString(2, nilIsAbsent: true)
+        let description = try args.optionalString(2, nilIsAbsent: true)
         let from = try source(args, 3, "firewall.service")
+        let zone = try zone(args, 4, "firewall.service")
         var group: [FirewallRule] = []
         for item in list.items {
             guard case .string(let text) = item else {
@@ -208,13 +211,7 @@ public enum FirewallNamespace {
             let rule = FirewallRule(action: .allow, ports: ports, proto: String(parts[1]), from: from, group: name)
             if !group.contains(rule) { group.append(rule) }
         }
-        return .bool(try change(args, "firewall.service") { ruleset in
-            let old = ruleset.rules.filter { $0.group == name }
-            if old == group { return false }
-            ruleset.rules.removeAll { $0.group == name }
-            for rule in group { _ = ruleset.put(rule) }
-            return true
-        })
+        return .bool(try current(args, "firewall.service").applyGroup(name, group, description: description, zone: zone, args.context))
     }
 
     /// The rule the arguments describe: port, proto (index 1) and from (at `fromIndex`).
@@ -241,31 +238,18 @@ public enum FirewallNamespace {
         do { return try FirewallSource(text) } catch let error as MendError { throw MendError("\(builtin): \(error.message)") }
     }
 
-    /// Applies one edit to both layers: the running rules (on the live host) and the files boot
-    /// loads. Each layer is read as this run sees it and changed only where the edit changes it,
-    /// so a layer that drifted is brought back too. False when neither changed.
-    private static func change(_ args: Arguments, _ builtin: String, _ edit: (inout FirewallRuleset) -> Bool) throws -> Bool {
-        let backend = try current(args, builtin)
-        let effects = args.context.effects
-        var changed = false
-        if effects.host.isLive {
-            let before = try effects.state(of: live, backend.name)
-            var rules = FirewallRuleset(before) ?? FirewallRuleset()
-            if edit(&rules) {
-                let note = before["unknown"]?.string.map { "running rules unknown (\($0))" } ?? backend.liveNote(on: effects.host)
-                try effects.perform(Change(live, target: backend.name, before: before, after: rules.json, note: note))
-                changed = true
-            }
+    /// The firewalld zone named at `index`; nil for the default zone (and on other backends).
+    private static func zone(_ args: Arguments, _ index: Int, _ builtin: String) throws -> String? {
+        guard let zone = try args.optionalString(index, nilIsAbsent: true) else { return nil }
+        guard !zone.isEmpty, zone.count <= 17, zone.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw MendError("\(builtin): a zone is up to 17 letters, digits, '-' or '_', got \(Value.quote(zone))")
         }
-        var persisted = try backend.persistedRules(effects)
-        if !(effects.host.isLive && backend.persistedLayerIsLive), edit(&persisted) {
-            for change in try backend.persistChanges(persisted, effects) {
-                let note = effects.host.isLive ? change.note : [change.note, "not live under --root"].compactMap { $0 }.joined(separator: "; ")
-                try effects.perform(Change(change.resource, target: change.target, before: change.before, after: change.after, note: note))
-                changed = true
-            }
-        }
-        return changed
+        return zone
+    }
+
+    /// Applies one edit to every layer of the backend (see ``FirewallBackend/apply(zone:_:_:)``).
+    private static func change(_ args: Arguments, _ builtin: String, zone: String? = nil, _ edit: (inout FirewallRuleset) -> Bool) throws -> Bool {
+        try current(args, builtin).apply(zone: zone, args.context, edit)
     }
 
     // MARK: Reading
@@ -286,16 +270,6 @@ public enum FirewallNamespace {
 
     /// The packet path with mend's part as this run sees it (planned in a plan).
     private static func packetPath(_ args: Arguments, _ builtin: String, ipv6: Bool) throws -> FirewallPacketPath {
-        let backend = try current(args, builtin)
-        let effects = args.context.effects
-        guard effects.host.isLive else {
-            // Under --root nothing runs: what boot will load of mend's rules is the answer.
-            let mend = try backend.persistedRules(effects).family(ipv6: ipv6)
-            if backend.readsOffline { return try backend.packetPath(mend: mend, ipv6: ipv6, on: effects.host) }
-            return FirewallPacketPath(chains: [.init(entries: FirewallMendComments.entries(mend), policy: "accept")],
-                                      acceptEndsChainOnly: backend.name == "nftables")
-        }
-        let mend = FirewallRuleset(try effects.state(of: live, backend.name)) ?? FirewallRuleset()
-        return try backend.packetPath(mend: mend, ipv6: ipv6, on: effects.host)
+        try current(args, builtin).packetPath(ipv6: ipv6, zone: nil, args.context)
     }
 }

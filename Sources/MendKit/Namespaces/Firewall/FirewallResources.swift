@@ -34,8 +34,8 @@ public struct FirewallRulesResource: Resource {
         .object([("unknown", .string(reason))])
     }
 
-    private func backend(_ name: String) throws -> any FirewallBackend {
-        guard let backend = FirewallBackends.named(name) else { throw HostError("firewall: no backend \(name)") }
+    private func backend(_ name: String) throws -> any LayeredFirewallBackend {
+        guard let backend = FirewallBackends.named(name) as? any LayeredFirewallBackend else { throw HostError("firewall: no backend \(name)") }
         return backend
     }
 }

@@ -4,7 +4,7 @@
 /// edits only its chain, its jump and their lines: /etc/iptables/rules.v4 and rules.v6
 /// (Debian, Ubuntu), /etc/sysconfig/iptables and ip6tables (CentOS, RHEL), /etc/iptables/rules-save
 /// and rules6-save (Alpine).
-struct IptablesBackend: FirewallBackend {
+struct IptablesBackend: LayeredFirewallBackend {
     var name: String { "iptables" }
     var package: String { "iptables" }
 

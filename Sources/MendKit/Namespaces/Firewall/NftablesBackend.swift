@@ -6,7 +6,7 @@
 ///
 /// In nftables every base chain on the hook sees a packet: an accept in mend's chain does not
 /// stop another table from dropping it, while a drop in mend's chain is final.
-struct NftablesBackend: FirewallBackend {
+struct NftablesBackend: LayeredFirewallBackend {
     var name: String { "nftables" }
     var package: String { "nftables" }
     static let file = "/etc/nftables.d/mend.nft"

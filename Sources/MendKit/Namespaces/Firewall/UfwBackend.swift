@@ -12,7 +12,7 @@ import Glibc
 /// /etc/ufw (`--datadir`, switched off there so it loads no rules) in a network namespace of its
 /// own (so its probe of the kernel touches nothing), and what it wrote becomes file changes of
 /// the root — planned exactly, undone like any file.
-struct UfwBackend: FirewallBackend {
+struct UfwBackend: LayeredFirewallBackend {
     var name: String { "ufw" }
     var package: String { "ufw" }
     var persistedLayerIsLive: Bool { true }
@@ -72,15 +72,15 @@ struct UfwBackend: FirewallBackend {
     }
 
     /// mend's rules in ufw's files (both families, each rule once) and ufw's incoming default,
-    /// each file's text from `read`.
-    static func ruleset(_ read: (String) throws -> String?) rethrows -> FirewallRuleset {
+    /// each file's text from `fileText`.
+    static func ruleset(_ fileText: (String) throws -> String?) rethrows -> FirewallRuleset {
         var ruleset = FirewallRuleset()
         for path in rulesFiles {
-            for rule in FirewallMendComments.ruleset(from: tuples(try read(path)).compactMap(\.comment)).rules where !ruleset.rules.contains(rule) {
+            for rule in FirewallMendComments.ruleset(from: tuples(try fileText(path)).compactMap(\.comment)).rules where !ruleset.rules.contains(rule) {
                 _ = ruleset.put(rule)
             }
         }
-        ruleset.incoming = incoming(try read(defaults))
+        ruleset.incoming = incoming(try fileText(defaults))
         return ruleset
     }
 
