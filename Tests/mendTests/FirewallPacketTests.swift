@@ -146,9 +146,24 @@ struct FirewallPacketTests {
             step "rpc for the lan" {
               firewall.allow(8545, from: "10.77.0.0/24")
               firewall.limit(30304, rate: "30/minute")
+              firewall.allow(9100, zone: "internal")
               assert firewall.is_allowed(8545, from: "10.77.0.2") and not firewall.is_allowed(8545)
+              assert not firewall.is_allowed(8545, from: "10.77.0.99"), "the operator's drop for one address comes first"
+              assert firewall.is_allowed(9100, zone: "internal") and not firewall.is_allowed(9100)
             }
             """)
+        try writeFile(dir.path + "/group.mend", """
+            firewall.use("firewalld")
+            param second = "7002/tcp"
+            step "group" {
+              let ports = ["7001/tcp"]
+              if second != "" {
+                ports.append(second)
+              }
+              firewall.service("grp", ports: ports)
+            }
+            """)
+        try writeFile(dir.path + "/limit.mend", "firewall.use(\"firewalld\")\nstep \"ssh\" {\n  firewall.limit(22, rate: \"1/minute\")\n}\n")
         try writeFile(dir.path + "/conflict.mend", """
             firewall.use("firewalld")
             step "shadowed" {
@@ -160,7 +175,9 @@ struct FirewallPacketTests {
         let result = try FirewallNetwork.run("""
             firewalld_start
             firewall-cmd --add-port=9000/tcp >/dev/null
-            listen 8545; listen 8080; waitlisten 8545; waitlisten 8080
+            drop99='rule family="ipv4" source address="10.77.0.99" drop'
+            firewall-cmd --add-rich-rule="$drop99" >/dev/null && firewall-cmd --permanent --add-rich-rule="$drop99" >/dev/null
+            listen 8545; listen 8080; listen 7002; waitlisten 8545; waitlisten 8080; waitlisten 7002
             echo "before.rpc=$(reach 8545)"
             "$MEND" run \(shellQuote(dir.path + "/lan.mend")) --state-dir /run/s > /run/lan.out 2>&1; echo "lan=$?"
             echo "lan.rpc=$(reach 8545)"
@@ -171,13 +188,23 @@ struct FirewallPacketTests {
             [ "$({ firewall-cmd --list-all; firewall-cmd --permanent --list-all; } | sort)" = "$S0" ] && echo "conflict.untouched=yes"
             echo "conflict.web=$(reach 8080)"
             "$MEND" run \(shellQuote(dir.path + "/default.mend")) --state-dir /run/s > /run/default.out 2>&1; echo "default=$?"
-            for f in lan conflict default; do echo "--- $f"; cat /run/$f.out; done
+            "$MEND" run \(shellQuote(dir.path + "/limit.mend")) --state-dir /run/s > /run/limit.out 2>&1; echo "limit=$?"
+            "$MEND" run \(shellQuote(dir.path + "/group.mend")) --state-dir /run/s > /run/group.out 2>&1; echo "group=$?"
+            echo "group.7002=$(reach 7002)"
+            "$MEND" run \(shellQuote(dir.path + "/group.mend")) --param second= --state-dir /run/s > /run/group2.out 2>&1; echo "group2=$?"
+            echo "group2.7002=$(reach 7002)"
+            echo "group2.runtime=$(firewall-cmd --list-ports | grep -c 7002)"
+            echo "group2.definition=$(firewall-cmd --permanent --info-service=grp | grep ports:)"
+            mkdir -p /run/nobody && chown 65534:65534 /run/nobody
+            printf 'firewall.use("firewalld")\nstep "s" {\n  firewall.allow(9200)\n}\n' > /run/nobody/allow.mend
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$MEND" run /run/nobody/allow.mend --state-dir /run/nobody/s > /run/nobody.out 2>&1; echo "nobody=$?"
+            for f in lan conflict default limit group group2 nobody; do echo "--- $f"; cat /run/$f.out; done
             """, in: dir)
         let out = result.stdout + result.stderr
         #expect(marker("before.rpc", in: out) == "closed", "\(out)")
         #expect(marker("lan", in: out) == "0", "\(out)")
         #expect(marker("lan.rpc", in: out) == "open", "the network's rich rule lets the client in: \(out)")
-        #expect(out.contains("warning: firewalld zone public: runtime and permanent differ — runtime only (lost on reload): port 9000/tcp"), "\(out)")
+        #expect(out.contains("warning: firewalld zone public: runtime and permanent differ — runtime only (lost on reload): allow 9000/tcp from any"), "\(out)")
         #expect(marker("runtime.only", in: out) == "1", "mend never reloads: \(out)")
         #expect(marker("layers", in: out) == "4", "both rules in both layers: \(out)")
         #expect(marker("conflict", in: out) == "1", "\(out)")
@@ -185,7 +212,16 @@ struct FirewallPacketTests {
         #expect(marker("conflict.untouched", in: out) == "yes", "the failed step is rolled back: \(out)")
         #expect(marker("conflict.web", in: out) == "closed", "\(out)")
         #expect(marker("default", in: out) == "1", "\(out)")
-        #expect(out.contains("on firewalld the default for incoming packets is the zone's target"), "\(out)")
+        #expect(out.contains("firewall.default: on firewalld the default for incoming packets is the zone's target"), "\(out)")
+        #expect(marker("limit", in: out) == "1", "\(out)")
+        #expect(out.contains("firewall.limit: on firewalld a limit caps only what its own rule accepts: the service ssh also accepts 22/tcp"), "\(out)")
+        #expect(marker("nobody", in: out) == "77", "firewalld refuses a user that is not root: \(out)")
+        #expect(marker("group", in: out) == "0", "a service without a description: \(out)")
+        #expect(marker("group.7002", in: out) == "open", "\(out)")
+        #expect(marker("group2", in: out) == "0", "\(out)")
+        #expect(marker("group2.7002", in: out) == "closed", "a port the group no longer has is closed in the runtime too: \(out)")
+        #expect(marker("group2.runtime", in: out) == "0", "\(out)")
+        #expect(marker("group2.definition", in: out)?.trimmingCharacters(in: .whitespaces) == "ports: 7001/tcp", "\(out)")
         #expect(try FirewallNetwork.hostRules() == hostBefore, "the host's rules are untouched")
     }
 

@@ -63,6 +63,11 @@ import Testing
             FirewallRule(action: .limit, ports: 22...22, proto: "tcp", from: .any, rate: try FirewallRate("10/minute")),
         ]
         for rule in rules { #expect(FirewalldZone.rule(FirewalldZone.entry(rule)) == rule, "\(FirewalldZone.entry(rule))") }
+        #expect(FirewalldZone.rule(#"rule family="ipv4" port port="8545" protocol="tcp" drop"#) == FirewallRule(action: .deny, ports: 8545...8545, proto: "tcp", from: .any))
+        let sourceOnly = try #require(FirewalldZone.RichRule(#"rule family="ipv4" source address="192.0.2.66" reject"#))
+        let address = try FirewallSource("192.0.2.66")
+        #expect(sourceOnly.ports == nil && sourceOnly.action == .reject && sourceOnly.from == address)
+        #expect(FirewalldZone.RichRule(#"rule family="ipv6" source address="192.0.2.66" drop"#) == nil, "a family that does not match its source")
         #expect(FirewalldBackend.Offline.batched([["--zone=public", "--remove-port=1/tcp"], ["--zone=public", "--add-port=2/tcp"], ["--zone=public", "--add-port=3/tcp"],
                                                   ["--new-service=x"], ["--service=x", "--add-port=4/tcp"]])
                  == [["--zone=public", "--remove-port=1/tcp"], ["--zone=public", "--add-port=2/tcp", "--add-port=3/tcp"], ["--new-service=x"], ["--service=x", "--add-port=4/tcp"]])
@@ -106,6 +111,35 @@ import Testing
             #expect(rolledBack.exitCode == 1)
             #expect(rolledBack.steps[0].changes.isEmpty == false, "the removal was a change")
             #expect(root.read(file)?.contains(written("mend: deny 8545/tcp from any", for: backend)) == true, "removals are undone too")
+        }
+    }
+
+    /// ufw keeps one rule per port, proto and source, so mend refuses to add one over the
+    /// operator's; and a plan's is_allowed sees mend's rules where ufw will put them.
+    @Test func ufwNeverTakesOverAnOperatorsRuleAndPlansItsOrder() throws {
+        try FixtureRoot.with("ubuntu-22.04") { root in
+            try root.write("etc/ufw/ufw.conf", "ENABLED=yes\nLOGLEVEL=low\n")
+            let rules = try #require(root.read("/etc/ufw/user.rules"))
+            try root.write("etc/ufw/user.rules", rules.replacingOccurrences(of: "### RULES ###\n", with: """
+                ### RULES ###
+
+                ### tuple ### deny tcp 8545 0.0.0.0/0 any 0.0.0.0/0 in
+                -A ufw-user-input -p tcp --dport 8545 -j DROP
+
+                """))
+            let before = FixtureRoot.snapshot(root.path)
+            let takeover = try run("firewall.use(\"ufw\")\nstep \"s\" {\n  firewall.allow(8545)\n}", in: root)
+            #expect(failure(takeover)?.hasPrefix("firewall.allow: ufw already has a rule of someone else's for 8545/tcp from any ('deny …')") == true, "\(failure(takeover) ?? "")")
+            #expect(FixtureRoot.snapshot(root.path) == before, "nothing changed")
+            #expect(try run("firewall.use(\"ufw\")\nstep \"s\" {\n  firewall.deny(9001)\n}", in: root).exitCode == 0)
+            let plan = try run("""
+                firewall.use("ufw")
+                step "s" {
+                  firewall.allow(9001, from: "10.0.0.0/8")
+                  assert firewall.is_allowed(9001, from: "10.1.2.3") and not firewall.is_allowed(9001)
+                }
+                """, in: root, plan: true)
+            #expect(plan.exitCode == 0, "mend's rule for a network goes before its deny: \(failure(plan) ?? "")")
         }
     }
 

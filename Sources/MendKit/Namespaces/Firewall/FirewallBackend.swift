@@ -48,7 +48,7 @@ protocol LayeredFirewallBackend: FirewallBackend {
     /// The file changes that make boot load exactly `ruleset` (none when it already does).
     func persistChanges(_ ruleset: FirewallRuleset, _ effects: any Effects) throws -> [Change]
     /// The path of incoming IPv4 (or IPv6) packets as the kernel walks it now, with mend's part
-    /// replaced by `mend` (the planned rules in a plan).
+    /// replaced by `mend` (both families; the planned rules in a plan).
     func packetPath(mend: FirewallRuleset, ipv6: Bool, on host: Host) throws -> FirewallPacketPath
     /// True when, on the live host, the tool changes its running rules and its files in one go
     /// (ufw): the live change is the persisted one too.
@@ -57,12 +57,16 @@ protocol LayeredFirewallBackend: FirewallBackend {
     var readsOffline: Bool { get }
     /// Said with a change of the running rules when they do not filter yet (an inactive ufw).
     func liveNote(on host: Host) -> String?
+    /// Refuses, before anything changes, rules mend is about to add that the tool would merge
+    /// with a rule of someone else's (ufw keeps one rule per port, proto and source).
+    func checkAdding(_ rules: [FirewallRule], _ effects: any Effects) throws
 }
 
 extension LayeredFirewallBackend {
     var persistedLayerIsLive: Bool { false }
     var readsOffline: Bool { false }
     func liveNote(on host: Host) -> String? { nil }
+    func checkAdding(_ rules: [FirewallRule], _ effects: any Effects) throws {}
 
     /// Each layer is read as this run sees it and changed only where the edit changes it, so a
     /// layer that drifted is brought back too.
@@ -72,15 +76,19 @@ extension LayeredFirewallBackend {
         var changed = false
         if effects.host.isLive {
             let before = try effects.state(of: live, name)
-            var rules = FirewallRuleset(before) ?? FirewallRuleset()
+            let old = FirewallRuleset(before) ?? FirewallRuleset()
+            var rules = old
             if edit(&rules) {
+                try checkAdding(rules.rules.filter { !old.rules.contains($0) }, effects)
                 let note = before["unknown"]?.string.map { "running rules unknown (\($0))" } ?? liveNote(on: effects.host)
                 try effects.perform(Change(live, target: name, before: before, after: rules.json, note: note))
                 changed = true
             }
         }
-        var persisted = try persistedRules(effects)
+        let oldPersisted = try persistedRules(effects)
+        var persisted = oldPersisted
         if !(effects.host.isLive && persistedLayerIsLive), edit(&persisted) {
+            try checkAdding(persisted.rules.filter { !oldPersisted.rules.contains($0) }, effects)
             for change in try persistChanges(persisted, effects) {
                 let note = effects.host.isLive ? change.note : [change.note, "not live under --root"].compactMap { $0 }.joined(separator: "; ")
                 try effects.perform(Change(change.resource, target: change.target, before: change.before, after: change.after, note: note))
@@ -94,8 +102,9 @@ extension LayeredFirewallBackend {
         let effects = context.effects
         guard effects.host.isLive else {
             // Under --root nothing runs: what boot will load of mend's rules is the answer.
-            let mend = try persistedRules(effects).family(ipv6: ipv6)
-            if readsOffline { return try packetPath(mend: mend, ipv6: ipv6, on: effects.host) }
+            let persisted = try persistedRules(effects)
+            if readsOffline { return try packetPath(mend: persisted, ipv6: ipv6, on: effects.host) }
+            let mend = persisted.family(ipv6: ipv6)
             return FirewallPacketPath(chains: [.init(entries: FirewallMendComments.entries(mend), policy: "accept")],
                                       acceptEndsChainOnly: name == "nftables")
         }
@@ -243,10 +252,17 @@ enum FirewallBackends {
         let result = try run(argv, package: package, stdin: stdin, on: host)
         guard result.status == 0, !result.timedOut, !result.stopped else {
             let said = (String(decoding: result.stderr, as: UTF8.self) + String(decoding: result.stdout, as: UTF8.self)).trimmingCharacters()
-            let denied = said.contains("Operation not permitted") || said.contains("Permission denied") || said.contains("you must be root") || said.contains("You need to be root")
             let message = "\(argv.prefix(2).joined(separator: " ")) failed (status \(result.status))" + (said.isEmpty ? "" : ": \(said)")
-            throw denied ? HostError(message + " (changing the firewall needs root)", code: EPERM) : HostError(message)
+            throw failure(message, said: said)
         }
         return result
+    }
+
+    /// A tool's failure as an error: EPERM (exit 77) when what it said is a refusal to a process
+    /// that is not root (firewalld's D-Bus answers NotAuthorized).
+    static func failure(_ message: String, said: String) -> HostError {
+        let refusals = ["Operation not permitted", "Permission denied", "you must be root", "You need to be root", "NotAuthorizedException", "Authorization failed"]
+        guard refusals.contains(where: said.contains) else { return HostError(message) }
+        return HostError(message + " (changing the firewall needs root)", code: EPERM)
     }
 }

@@ -67,7 +67,8 @@ public enum FirewallNamespace {
             """, body: limit),
         .function("remove", [Param("port"), .label("proto"), .label("from"), .label("zone")], changesHost: true, doc: """
             Removes mend's rule for a port, proto and from, whatever its action; returns true when
-            there was one. Rules of other tools are never removed.
+            there was one. Rules of other tools are never removed (firewalld keeps no marks: there
+            the entry for that port, proto and from is removed whoever added it).
             """, example: """
             step "old port closed again" {
               firewall.allow(30305)
@@ -97,18 +98,18 @@ public enum FirewallNamespace {
                                description: "devp2p and block sync")
             }
             """, body: service),
-        .function("is_allowed", [Param("port"), .label("proto"), .label("from")], doc: """
+        .function("is_allowed", [Param("port"), .label("proto"), .label("from"), .label("zone")], doc: """
             True when a new connection to the port would be let in, by the whole ruleset in the order
             the kernel walks it — other tools' rules and default policies included — not by whether a
             rule exists. from: "any" (default: a source no rule names) or an address. Rules with matches
             mend does not model (interfaces other than lo, marks, conntrack states) are passed over.
-            In a plan it sees the planned rules.
+            In a plan it sees the planned rules. zone: the firewalld zone to ask (default: the default zone).
             """, example: #"firewall.is_allowed(30303)  # true"#, body: isAllowed),
-        .function("rules", doc: """
+        .function("rules", [.label("zone")], doc: """
             Every incoming rule in evaluation order, as maps: action (allow, deny, reject, limit, other),
             port (an int, a "LOW-HIGH" string or nil for every port), proto, from, rate, group,
             source ("mend" or "other") and text (the rule as the tool shows it). In a plan mend's
-            part is the planned rules.
+            part is the planned rules. zone: the firewalld zone to list (default: the default zone).
             """, example: #"firewall.rules()  # [{action: "allow", port: 30303, proto: "tcp", from: "any", …}]"#, body: rules),
     ])
 
@@ -249,7 +250,12 @@ public enum FirewallNamespace {
 
     /// Applies one edit to every layer of the backend (see ``FirewallBackend/apply(zone:_:_:)``).
     private static func change(_ args: Arguments, _ builtin: String, zone: String? = nil, _ edit: (inout FirewallRuleset) -> Bool) throws -> Bool {
-        try current(args, builtin).apply(zone: zone, args.context, edit)
+        do {
+            return try current(args, builtin).apply(zone: zone, args.context, edit)
+        } catch let error as MendError where !error.message.hasPrefix(builtin) {
+            // A backend's refusal names the builtin, like every argument error.
+            throw MendError("\(builtin): \(error.message)", kind: error.kind)
+        }
     }
 
     // MARK: Reading
@@ -259,17 +265,17 @@ public enum FirewallNamespace {
         guard rule.ports.lowerBound == rule.ports.upperBound else {
             throw MendError("firewall.is_allowed: ask for one port, not a range")
         }
-        let path = try packetPath(args, "firewall.is_allowed", ipv6: rule.from.isIPv6)
+        let path = try packetPath(args, "firewall.is_allowed", ipv6: rule.from.isIPv6, zone: try zone(args, 3, "firewall.is_allowed"))
         return .bool(path.allows(port: rule.ports.lowerBound, proto: rule.proto, from: rule.from))
     }
 
     static func rules(_ args: inout Arguments) throws -> Value {
-        let v4 = try packetPath(args, "firewall.rules", ipv6: false).listing
+        let v4 = try packetPath(args, "firewall.rules", ipv6: false, zone: try zone(args, 0, "firewall.rules")).listing
         return .list(ListRef(v4))
     }
 
     /// The packet path with mend's part as this run sees it (planned in a plan).
-    private static func packetPath(_ args: Arguments, _ builtin: String, ipv6: Bool) throws -> FirewallPacketPath {
-        try current(args, builtin).packetPath(ipv6: ipv6, zone: nil, args.context)
+    private static func packetPath(_ args: Arguments, _ builtin: String, ipv6: Bool, zone: String?) throws -> FirewallPacketPath {
+        try current(args, builtin).packetPath(ipv6: ipv6, zone: zone, args.context)
     }
 }

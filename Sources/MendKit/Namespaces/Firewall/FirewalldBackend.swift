@@ -93,9 +93,12 @@ struct FirewalldBackend: FirewallBackend {
             try effects.perform(Change(Self.services, target: name, before: definition, after: wanted))
             changed = true
         }
+        // Ports the group had and no longer has, which the runtime may hold as ports.
+        let dropped = (definition["ports"]?.array?.compactMap(\.string) ?? []).filter { !ports.contains($0) }.map { "port " + $0 }
         for layer in [Layer.runtime, .permanent] {
             let (before, now) = try read(layer, zone, effects)
             var entries = now.entries
+            if layer == .runtime { entries.removeAll(where: dropped.contains) }
             var note: String?
             let runtimePorts = layer == .runtime ? try Self.knownPorts(name, .runtime, effects) : nil
             if layer == .permanent || runtimePorts?.sorted() == ports.sorted() {
@@ -133,8 +136,8 @@ struct FirewalldBackend: FirewallBackend {
         guard let runtime = try? read(.runtime, zone, effects).1, let permanent = try? read(.permanent, zone, effects).1, runtime != permanent,
               let runtimeDoes = try? Self.effect(runtime, .runtime, effects), let permanentDoes = try? Self.effect(permanent, .permanent, effects),
               runtimeDoes != permanentDoes || runtime.target != permanent.target else { return }
-        let onlyRuntime = runtime.entries.filter { !permanent.entries.contains($0) }
-        let onlyPermanent = permanent.entries.filter { !runtime.entries.contains($0) }
+        let onlyRuntime = runtimeDoes.subtracting(permanentDoes).sorted()
+        let onlyPermanent = permanentDoes.subtracting(runtimeDoes).sorted()
         var parts: [String] = []
         if !onlyRuntime.isEmpty { parts.append("runtime only (lost on reload): " + onlyRuntime.joined(separator: ", ")) }
         if !onlyPermanent.isEmpty { parts.append("permanent only (not in force until reload): " + onlyPermanent.joined(separator: ", ")) }
@@ -178,18 +181,33 @@ struct FirewalldBackend: FirewallBackend {
             ports = { offline.services[$0] ?? nil }
         }
         let model = try Model(now, servicePorts: ports)
-        // Loopback and replies are let in before any zone; then the zone's order.
-        var entries: [FirewallPacketPath.Entry] = [.init(match: .init(loopbackOnly: true), verdict: "accept", source: "other", text: "firewalld: lo")]
-        let ordered = model.evaluationOrder.filter { $0.rule.map { $0.from.isAny || $0.from.isIPv6 == ipv6 } ?? true }
-        for item in ordered {
-            if let rule = item.rule {
-                let verdict = rule.action == .deny ? "drop" : rule.action == .reject ? "reject" : "accept"
-                entries.append(.init(match: .init(ports: rule.ports, proto: rule.proto, from: rule.from, hasPort: true),
-                                     verdict: verdict, source: "other", text: item.entry, rule: rule))
-            } else {
-                entries.append(.init(match: nil, verdict: "other", source: "other", text: item.entry))
+        // firewalld's order: rich rules that drop or reject, rich rules that accept, ports and
+        // services; loopback is let in before any zone. Entries mend does not model never match.
+        var stops: [FirewallPacketPath.Entry] = [], accepts: [FirewallPacketPath.Entry] = []
+        var opens: [FirewallPacketPath.Entry] = [], others: [FirewallPacketPath.Entry] = []
+        for item in model.items {
+            guard item.entry.hasPrefix("rule") else {
+                for rule in item.rules where rule.from.isAny || rule.from.isIPv6 == ipv6 {
+                    opens.append(.init(match: .init(ports: rule.ports, proto: rule.proto, from: rule.from, hasPort: true),
+                                       verdict: "accept", source: "other", text: item.entry, rule: rule))
+                }
+                if item.rules.isEmpty { others.append(.init(match: nil, verdict: "other", source: "other", text: item.entry)) }
+                continue
             }
+            guard let rich = FirewalldZone.RichRule(item.entry) else {
+                others.append(.init(match: nil, verdict: "other", source: "other", text: item.entry))
+                continue
+            }
+            guard rich.family.map({ $0 == (ipv6 ? "ipv6" : "ipv4") }) ?? true else { continue }
+            let stop = rich.action == .deny || rich.action == .reject
+            let entry = FirewallPacketPath.Entry(
+                match: .init(ports: rich.ports ?? 1...65535, proto: rich.proto, from: rich.from, hasPort: rich.ports != nil),
+                verdict: rich.action == .deny ? "drop" : rich.action == .reject ? "reject" : "accept",
+                source: "other", text: item.entry, rule: item.rules.first)
+            if stop { stops.append(entry) } else { accepts.append(entry) }
         }
+        let lo = FirewallPacketPath.Entry(match: .init(loopbackOnly: true), verdict: "accept", source: "other", text: "firewalld: lo")
+        let entries = [lo] + stops + accepts + opens + others
         return FirewallPacketPath(chains: [.init(entries: entries, policy: now.target == "ACCEPT" ? "accept" : "drop")], acceptEndsChainOnly: false)
     }
 

@@ -120,7 +120,7 @@ extension FirewalldBackend {
                     let output = String(decoding: result.stdout, as: UTF8.self)
                     guard result.status == 0 else {
                         let said = (String(decoding: result.stderr, as: UTF8.self) + output).trimmingCharacters()
-                        throw HostError("\(Self.tool) \(options.joined(separator: " ")) on a copy of \(host.root)\(Self.directory): \(said.isEmpty ? "exit status \(result.status)" : said)")
+                        throw FirewallBackends.failure("\(Self.tool) \(options.joined(separator: " ")) on a copy of \(host.root)\(Self.directory): \(said.isEmpty ? "exit status \(result.status)" : said)", said: said)
                     }
                     return output
                 }

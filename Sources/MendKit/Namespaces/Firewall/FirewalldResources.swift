@@ -2,9 +2,11 @@
 /// `permanent:ZONE`), read and changed through `firewall-cmd` — the permanent layer with
 /// `--permanent`, never `--reload`, so runtime-only rules of others survive. As JSON:
 /// `{"target": "default", "entries": ["port 30303/tcp", "service ssh", "rule …"]}`, or
-/// `{"unknown": reason}` where firewalld cannot be asked. Written by adding and removing entries
-/// one by one, so undo restores each entry's presence and nothing else. Under `--root` the
-/// zone's files are changed instead (see ``FirewalldBackend``).
+/// `{"unknown": reason}` where firewalld cannot be asked. Written by adding and removing, one by
+/// one, the entries that differ from the state asked for, never by replacing the zone. An undo
+/// puts back the layer mend left behind; when someone changed the zone since, the engine skips
+/// it with a warning (`--force` restores the recorded layer whole). Under `--root` the zone's
+/// files are changed instead (see ``FirewalldBackend``).
 public struct FirewalldZoneResource: Resource {
     public var kind: String { "firewalld" }
     public init() {}
@@ -76,7 +78,12 @@ public struct FirewalldServiceResource: Resource {
         for port in ports where !old.contains(port) {
             try FirewalldBackend.firewallCmd(.permanent, ["--service=\(target)", "--add-port=\(port)"], on: host)
         }
-        try FirewalldBackend.firewallCmd(.permanent, ["--service=\(target)", "--set-description=\(state["description"]?.string ?? "")"], on: host)
+        let description = state["description"]?.string ?? ""
+        let currentDescription = now == nil ? "" : try FirewalldBackend.firewallCmd(.permanent, ["--service=\(target)", "--get-description"], on: host).trimmingCharacters()
+        if description != currentDescription {
+            // firewall-cmd takes an empty value for no option at all; a blank reads back empty.
+            try FirewalldBackend.firewallCmd(.permanent, ["--service=\(target)", "--set-description=\(description.isEmpty ? " " : description)"], on: host)
+        }
         try FirewalldBackend.firewallCmd(nil, ["--check-config"], on: host)
     }
 

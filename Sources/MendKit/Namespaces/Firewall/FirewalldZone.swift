@@ -91,58 +91,82 @@ struct FirewalldZone: Equatable, Sendable {
         return words.joined(separator: " ")
     }
 
-    /// The rule a port entry or a rich rule of the form mend writes stands for; nil for services
-    /// and for rich rules with parts mend does not model (log, audit, `source NOT`, marks, …).
+    /// A rich rule of the shapes mend models: `[family=F] [source address=A] [port port=P
+    /// protocol=T] accept|drop|reject [limit value=R]` (log, audit, `source NOT`, marks, services
+    /// and the like are not modelled).
+    struct RichRule {
+        var family: String?
+        var from: FirewallSource = .any
+        var ports: ClosedRange<Int>?
+        var proto: String?
+        var action: FirewallRule.Action
+        var rate: FirewallRate?
+
+        init?(_ entry: String) {
+            guard entry.hasPrefix("rule") else { return nil }
+            var attributes: [String: String] = [:]
+            var rest = Substring(entry.dropFirst(4))
+            var words: [String] = []
+            while !rest.isEmpty {
+                rest = rest.drop { $0 == " " }
+                guard !rest.isEmpty else { break }
+                if let equals = rest.firstIndex(of: "="), !rest[..<equals].contains(" "), rest[rest.index(after: equals)...].first == "\"" {
+                    let key = String(rest[..<equals])
+                    let valueStart = rest.index(equals, offsetBy: 2)
+                    guard let close = rest[valueStart...].firstIndex(of: "\""), attributes[key] == nil else { return nil }
+                    attributes[key] = String(rest[valueStart..<close])
+                    words.append(key + "=")
+                    rest = rest[rest.index(after: close)...]
+                } else {
+                    let end = rest.firstIndex(of: " ") ?? rest.endIndex
+                    words.append(String(rest[..<end]))
+                    rest = rest[end...]
+                }
+            }
+            var tail = words[...]
+            func take(_ expected: [String]) -> Bool {
+                guard tail.starts(with: expected) else { return false }
+                tail = tail.dropFirst(expected.count)
+                return true
+            }
+            if take(["family="]) {
+                guard let family = attributes["family"], family == "ipv4" || family == "ipv6" else { return nil }
+                self.family = family
+            }
+            if take(["source", "address="]) {
+                guard let address = attributes["address"], let source = try? FirewallSource(address),
+                      family == (source.isIPv6 ? "ipv6" : "ipv4") else { return nil }
+                from = source
+            }
+            if take(["port", "port=", "protocol="]) {
+                guard let portText = attributes["port"], let proto = attributes["protocol"], FirewallRule.protocols.contains(proto),
+                      let ports = try? FirewallRule.ports(portText) else { return nil }
+                self.ports = ports
+                self.proto = proto
+            }
+            switch Array(tail) {
+            case ["accept"]: action = .allow
+            case ["drop"]: action = .deny
+            case ["reject"]: action = .reject
+            case ["accept", "limit", "value="]:
+                guard let value = attributes["value"], let rate = try? FirewallRate(value) else { return nil }
+                action = .limit
+                self.rate = rate
+            default: return nil
+            }
+        }
+    }
+
+    /// The rule a port entry or a rich rule on a port stands for; nil for services and for rich
+    /// rules mend does not model. A rule for one family and any source counts as any source.
     static func rule(_ entry: String) -> FirewallRule? {
         if entry.hasPrefix("port ") {
             let parts = entry.dropFirst(5).split(separator: "/")
             guard parts.count == 2, let ports = try? FirewallRule.ports(String(parts[0])), FirewallRule.protocols.contains(String(parts[1])) else { return nil }
             return FirewallRule(action: .allow, ports: ports, proto: String(parts[1]), from: .any)
         }
-        guard entry.hasPrefix("rule ") else { return nil }
-        var attributes: [String: String] = [:]
-        var rest = Substring(entry.dropFirst(5))
-        var words: [String] = []
-        while !rest.isEmpty {
-            rest = rest.drop { $0 == " " }
-            guard !rest.isEmpty else { break }
-            if let equals = rest.firstIndex(of: "="), !rest[..<equals].contains(" "), rest[rest.index(after: equals)...].first == "\"" {
-                let key = String(rest[..<equals])
-                let valueStart = rest.index(equals, offsetBy: 2)
-                guard let close = rest[valueStart...].firstIndex(of: "\"") else { return nil }
-                guard attributes[key] == nil else { return nil }
-                attributes[key] = String(rest[valueStart..<close])
-                words.append(key + "=")
-                rest = rest[rest.index(after: close)...]
-            } else {
-                let end = rest.firstIndex(of: " ") ?? rest.endIndex
-                words.append(String(rest[..<end]))
-                rest = rest[end...]
-            }
-        }
-        // The shapes mend writes: [family= source address=] port port= protocol= ACTION [limit value=].
-        var expected = ["port", "port=", "protocol="]
-        if attributes["address"] != nil { expected = ["family=", "source", "address="] + expected }
-        guard words.count >= expected.count + 1, Array(words.prefix(expected.count)) == expected else { return nil }
-        let tail = Array(words.dropFirst(expected.count))
-        guard let portText = attributes["port"], let proto = attributes["protocol"], FirewallRule.protocols.contains(proto),
-              let ports = try? FirewallRule.ports(portText) else { return nil }
-        let from: FirewallSource
-        if let address = attributes["address"] {
-            guard let source = try? FirewallSource(address), attributes["family"] == (source.isIPv6 ? "ipv6" : "ipv4") else { return nil }
-            from = source
-        } else {
-            from = .any
-        }
-        switch tail {
-        case ["accept"]: return FirewallRule(action: .allow, ports: ports, proto: proto, from: from)
-        case ["drop"]: return FirewallRule(action: .deny, ports: ports, proto: proto, from: from)
-        case ["reject"]: return FirewallRule(action: .reject, ports: ports, proto: proto, from: from)
-        case ["accept", "limit", "value="]:
-            guard let value = attributes["value"], let rate = try? FirewallRate(value) else { return nil }
-            return FirewallRule(action: .limit, ports: ports, proto: proto, from: from, rate: rate)
-        default: return nil
-        }
+        guard let rich = RichRule(entry), let ports = rich.ports, let proto = rich.proto else { return nil }
+        return FirewallRule(action: rich.action, ports: ports, proto: proto, from: rich.from, rate: rich.rate)
     }
 }
 
@@ -184,10 +208,24 @@ extension FirewalldBackend {
             }
             let new = rules.rules.filter { !ruleset.rules.contains($0) }
             try Self.checkOrder(rules.rules, new: new)
+            try Self.checkLimits(rules.rules, new: new)
             var entries = items.filter { $0.rules.isEmpty }.map(\.entry)
             entries += items.filter { item in !item.rules.isEmpty && item.rules.contains(where: rules.rules.contains) }.map(\.entry)
             entries += new.map(FirewalldZone.entry)
             return FirewalldZone(target: zone.target, entries: entries)
+        }
+
+        /// A rich rule's limit only caps what that rule accepts: connections above the rate go on to
+        /// the zone's other entries, so another entry that accepts them would let them all in.
+        static func checkLimits(_ rules: [FirewallRule], new: [FirewallRule]) throws {
+            for limit in rules where limit.action == .limit {
+                for other in rules where other != limit && (other.action == .allow || other.action == .limit) {
+                    guard new.contains(limit) || new.contains(other), other.proto == limit.proto, other.ports.overlaps(limit.ports),
+                          other.from.contains(limit.from) || limit.from.contains(other.from) else { continue }
+                    let entry = other.group.map { "the service \($0)" } ?? "'\(other.text)'"
+                    throw MendError("on firewalld a limit caps only what its own rule accepts: \(entry) also accepts \(limit.portText)/\(limit.proto), so connections above the rate would still get in; remove it from the zone first, or leave the limit out")
+                }
+            }
         }
 
         /// firewalld drops and rejects before it accepts: an accepting rule that mend's order puts
@@ -201,22 +239,6 @@ extension FirewalldBackend {
                     throw MendError("firewalld checks the rules that drop or reject before those that accept, so '\(stop.text)' would also stop what '\(accept.text)' lets in; leave it out on firewalld (the zone's target refuses what no rule accepts)")
                 }
             }
-        }
-
-        /// Entries in the order firewalld checks them: rich rules that drop or reject, rich rules
-        /// that accept, ports and services; entries mend does not model last (they never match).
-        var evaluationOrder: [(entry: String, rule: FirewallRule?)] {
-            var stops: [(String, FirewallRule?)] = [], accepts: [(String, FirewallRule?)] = []
-            var opens: [(String, FirewallRule?)] = [], others: [(String, FirewallRule?)] = []
-            for item in items {
-                if item.rules.isEmpty { others.append((item.entry, nil)); continue }
-                for rule in item.rules {
-                    if !item.entry.hasPrefix("rule") { opens.append((item.entry, rule)) }
-                    else if rule.action == .deny || rule.action == .reject { stops.append((item.entry, rule)) }
-                    else { accepts.append((item.entry, rule)) }
-                }
-            }
-            return (stops + accepts + opens + others).map { (entry: $0.0, rule: $0.1) }
         }
     }
 }

@@ -29,6 +29,9 @@ struct UfwBackend: LayeredFirewallBackend {
         var action: String
         var proto: String
         var dport: String
+        var destination: String
+        /// True for a rule of an application profile, which ufw never merges with a port rule.
+        var hasApplication: Bool
         var sport: String
         var source: String
         var direction: String
@@ -42,10 +45,15 @@ struct UfwBackend: LayeredFirewallBackend {
             action = words[0]
             proto = words[1]
             dport = words[2]
+            destination = words[3]
             sport = words[4]
             source = words[5]
-            direction = words[6]
-            comment = words.dropFirst(7).first { $0.hasPrefix("comment=") }.flatMap { UfwBackend.unhex(String($0.dropFirst(8))) }
+            // A rule of an application profile (`ufw allow OpenSSH`) names the profiles before the direction.
+            let hasApps = !(words[6] == "in" || words[6] == "out" || words[6].hasPrefix("in_") || words[6].hasPrefix("out_"))
+            guard !hasApps || words.count >= 9 else { return nil }
+            hasApplication = hasApps
+            direction = hasApps ? words[8] : words[6]
+            comment = words.dropFirst(hasApps ? 9 : 7).first { $0.hasPrefix("comment=") }.flatMap { UfwBackend.unhex(String($0.dropFirst(8))) }
             text = String(line.dropFirst("### tuple ### ".count))
         }
     }
@@ -118,6 +126,24 @@ struct UfwBackend: LayeredFirewallBackend {
     static func spec(_ rule: FirewallRule) -> [String] {
         let ports = rule.ports.lowerBound == rule.ports.upperBound ? "\(rule.ports.lowerBound)" : "\(rule.ports.lowerBound):\(rule.ports.upperBound)"
         return [rule.action.rawValue, "proto", rule.proto, "from", rule.from.isAny ? "any" : rule.from.cidr, "to", "any", "port", ports]
+    }
+
+    /// ufw keeps one rule per port, proto and source: adding mend's would relabel someone else's
+    /// rule as mend's ("Rule updated") and an undo would then delete it.
+    func checkAdding(_ rules: [FirewallRule], _ effects: any Effects) throws {
+        guard !rules.isEmpty else { return }
+        for (index, path) in Self.rulesFiles.enumerated() {
+            let anywhere = index == 0 ? "0.0.0.0/0" : "::/0"
+            for tuple in Self.tuples(try FileNamespace.text(path, effects)) where !(tuple.comment?.hasPrefix("mend: ") ?? false) {
+                guard tuple.direction == "in", !tuple.hasApplication, tuple.sport == "any", tuple.destination == anywhere else { continue }
+                for rule in rules where rule.from.isAny || rule.from.isIPv6 == (index == 1) {
+                    let ports = rule.ports.lowerBound == rule.ports.upperBound ? "\(rule.ports.lowerBound)" : "\(rule.ports.lowerBound):\(rule.ports.upperBound)"
+                    guard tuple.proto == rule.proto, tuple.dport == ports,
+                          (try? FirewallSource(tuple.source == anywhere ? "any" : tuple.source)) == rule.from else { continue }
+                    throw MendError("ufw already has a rule of someone else's for \(rule.portText)/\(rule.proto) from \(rule.from.text) ('\(tuple.action) …'), and keeps one rule per port, proto and source: mend would take it over; delete it with ufw delete first, or leave this call out")
+                }
+            }
+        }
     }
 
     /// ufw's limit has one rate, about 6 connections in 30 seconds.
@@ -196,7 +222,8 @@ struct UfwBackend: LayeredFirewallBackend {
     }
 
     /// ufw's chains: its before-rules (loopback; established connections and ICMP are not new
-    /// connections), the user rules in file order with mend's as planned, then ufw's default.
+    /// connections), the user rules in file order with mend's as planned (`mend` holds both
+    /// families), then ufw's default.
     /// While ufw is inactive the kernel's INPUT chain is all there is.
     func packetPath(mend: FirewallRuleset, ipv6: Bool, on host: Host) throws -> FirewallPacketPath {
         guard Self.isActive(on: host) else {
@@ -207,10 +234,15 @@ struct UfwBackend: LayeredFirewallBackend {
         let tuples = Self.tuples(Self.text(host, Self.rulesFiles[ipv6 ? 1 : 0]))
         var entries: [FirewallPacketPath.Entry] = [.init(match: .init(loopbackOnly: true), verdict: "accept", source: "other", text: "ufw before-input: lo")]
         let planned = mend.family(ipv6: ipv6).rules
+        // As ``commands(from:to:)`` will leave them: the rules both lists share at their start stay
+        // where the files have them, the rest go to the end in mend's order.
+        let written = Self.ruleset { Self.text(host, $0) }.rules
+        let staying = mend.rules.prefix(zip(written, mend.rules).prefix { $0 == $1 }.count)
         var placed: [FirewallRule] = []
         for tuple in tuples where tuple.direction == "in" {
             if let comment = tuple.comment, comment.hasPrefix("mend: ") {
-                guard let rule = FirewallRule(text: String(comment.dropFirst(6))), planned.contains(rule), !placed.contains(rule) else { continue }
+                guard let rule = FirewallRule(text: String(comment.dropFirst(6))), staying.contains(rule), planned.contains(rule),
+                      !placed.contains(rule) else { continue }
                 placed.append(rule)
                 entries.append(Self.entry(rule))
                 continue
