@@ -4,6 +4,8 @@
 /* Not exported by Swift's Glibc module: extended attributes keep a file's SELinux label. */
 #include <sys/xattr.h>
 #include <spawn.h>
+/* Nor is adjtimex(2), which the clock namespace reads (modes 0: read only). */
+#include <sys/timex.h>
 
 /* pipe2(fds, O_CLOEXEC): both ends close-on-exec from the start. Returns 0, or -1 with errno. */
 int mend_pipe_cloexec(int fds[2]);

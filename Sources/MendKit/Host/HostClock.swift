@@ -1,3 +1,4 @@
+import CMendSupport
 import Glibc
 
 /// Time and sleep, through the host like every other system call.
@@ -43,5 +44,32 @@ extension Host {
         var request = timespec(tv_sec: nanoseconds / 1_000_000_000, tv_nsec: nanoseconds % 1_000_000_000)
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
+    }
+}
+
+/// The kernel's clock discipline as adjtimex(2) reads it (modes 0: nothing is changed).
+public struct KernelClock: Sendable {
+    /// Neither STA_UNSYNC nor TIME_ERROR: something (chrony, timesyncd, ntpd) keeps the clock in sync.
+    public var synchronized: Bool
+    /// The offset still being slewed away, in nanoseconds (positive: the clock is behind).
+    public var offsetNanoseconds: Int
+    public var frequencyPPM: Double
+    public var maxErrorNanoseconds: Int
+    public var estErrorNanoseconds: Int
+}
+
+extension Host {
+    /// Reads the kernel's clock state with adjtimex(2), modes 0, which changes nothing.
+    public func kernelClock() throws(HostError) -> KernelClock {
+        var tx = timex()
+        tx.modes = 0
+        let state = adjtimex(&tx)
+        guard state >= 0 else { throw HostError.last("cannot read the kernel clock (adjtimex)") }
+        let nano = tx.status & Int32(STA_NANO) != 0
+        return KernelClock(synchronized: tx.status & Int32(STA_UNSYNC) == 0 && state != TIME_ERROR,
+                           offsetNanoseconds: nano ? tx.offset : tx.offset * 1000,
+                           frequencyPPM: Double(tx.freq) / 65536,
+                           maxErrorNanoseconds: tx.maxerror * 1000,
+                           estErrorNanoseconds: tx.esterror * 1000)
     }
 }

@@ -12,6 +12,7 @@ extension Registry {
         registry.register(UlimitNamespace.table)
         registry.register(ServiceNamespace.table)
         registry.register(FirewallNamespace.table)
+        registry.register(ClockNamespace.table)
         return registry
     }
 }

@@ -1,0 +1,80 @@
+import Glibc
+
+extension Host {
+    /// A connected UDP socket, for a one-shot exchange of datagrams (an SNTP query). Closed when
+    /// released.
+    public final class DatagramSocket {
+        private let fd: Int32
+        /// The address the name resolved to, as text.
+        public let address: String
+
+        fileprivate init(fd: Int32, address: String) {
+            self.fd = fd
+            self.address = address
+        }
+
+        deinit { close(fd) }
+
+        /// Sends one datagram.
+        public func send(_ bytes: [UInt8]) throws(HostError) {
+            let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
+            guard sent == bytes.count else { throw HostError.last("cannot send to \(address)") }
+        }
+
+        /// The next datagram, or nil when none came before `deadline` (monotonic nanoseconds).
+        /// An ICMP refusal from the peer (nothing listens there) is an error.
+        public func receive(before deadline: Int) throws(HostError) -> [UInt8]? {
+            while true {
+                let left = deadline - Host.local.monotonicNanoseconds()
+                guard left > 0 else { return nil }
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&poller, 1, Int32(min((left + 999_999) / 1_000_000, Int(Int32.max))))
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                    throw HostError.last("cannot wait for \(address)")
+                }
+                guard ready > 0 else { continue }
+                var buffer = [UInt8](repeating: 0, count: 1024)
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    if errno == ECONNREFUSED { throw HostError("nothing answers on \(address) (connection refused)", code: ECONNREFUSED) }
+                    throw HostError.last("no answer from \(address)")
+                }
+                return Array(buffer.prefix(count))
+            }
+        }
+    }
+
+    /// A UDP socket connected to `name` (a host name or an address, IPv4 or IPv6) and `port`.
+    /// A name that does not resolve is an error that says so.
+    public func datagramSocket(to name: String, port: Int) throws(HostError) -> DatagramSocket {
+        try refuseNUL(inPath: name)
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(name, String(port), &hints, &list)
+        guard status == 0, let first = list else {
+            throw HostError("cannot resolve \(name): \(String(cString: gai_strerror(status)))", code: ENOENT)
+        }
+        defer { freeaddrinfo(list) }
+        var lastError = HostError("cannot reach \(name)")
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+            guard fd >= 0 else { lastError = HostError.last("cannot open a socket for \(name)"); continue }
+            guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
+                lastError = HostError.last("cannot reach \(name)")
+                close(fd)
+                continue
+            }
+            var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            let numeric = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return DatagramSocket(fd: fd, address: "\(numeric) port \(port)")
+        }
+        throw lastError
+    }
+}

@@ -1,0 +1,134 @@
+import Testing
+
+/// The clock namespace against real servers on loopback: SNTP servers of the tests' own (true
+/// time, +250 ms, silent, Kiss-o'-Death, a wrong originate, unsynchronised) and chronyd pairs run
+/// with -x (never touching this machine's clock), every path under the test's directory.
+@Suite("clock: real chronyd and SNTP servers on loopback", .serialized)
+struct ClockTests {
+    static let server = LanguageDoc.repositoryRoot + "/Tests/mendTests/Fixtures/clock/sntp_server.py"
+
+    /// Runs `script` with `sntp PORT MODE [SKEW]` and `chrony NAME CONF` to start servers (killed by
+    /// PID at the end) and `$BASE`, a free-looking port range.
+    static func run(_ script: String, in dir: TemporaryDirectory) throws -> String {
+        for tool in ["chronyd", "chronyc", "python3"] where (try? system("command -v \(tool) >/dev/null 2>&1")) != 0 {
+            throw TestFailure(description: "the clock tests need \(tool) (scripts/test installs chrony and python3)")
+        }
+        let file = dir.path + "/clock.sh", out = dir.path + "/clock.out"
+        try writeFile(file, """
+            set -u
+            MEND=\(shellQuote(MendBinary.path)); D=\(shellQuote(dir.path)); BASE=$((20000 + RANDOM % 20000))
+            PIDS=""
+            cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+            trap cleanup EXIT
+            id _chrony >/dev/null 2>&1 && chown _chrony "$D"
+            sntp() { python3 \(shellQuote(server)) "$@" & PIDS="$PIDS $!"; }
+            chrony() { printf '%s\\npidfile %s\\ndriftfile %s\\nbindcmdaddress /\\n' "$2" "$D/$1.pid" "$D/$1.drift" > "$D/$1.conf"
+              chronyd -x -d -f "$D/$1.conf" > "$D/$1.log" 2>&1 & PIDS="$PIDS $!"; }
+            waitsync() { i=0; while ! chronyc -h 127.0.0.1 -p "$1" -n -c sources 2>/dev/null | grep -q '^\\^,\\*' && [ $i -lt 150 ]; do i=$((i+1)); sleep 0.1; done; }
+            ev() { "$MEND" eval "$1" 2>&1 | tr '\\n' ' '; echo; }
+
+            """ + script)
+        _ = try system("bash \(shellQuote(file)) > \(shellQuote(out)) 2>&1 </dev/null")
+        return try readFile(out)
+    }
+
+    @Test("SNTP: the true server, a +250 ms one, a silent one, Kiss-o'-Death, a wrong originate, an unsynchronised one")
+    func sntpOffsets() throws {
+        let dir = try TemporaryDirectory()
+        let out = try Self.run("""
+            sntp $BASE good; sntp $((BASE+1)) good 0.25; sntp $((BASE+2)) silent; sntp $((BASE+3)) kod
+            sntp $((BASE+4)) wrong-origin; sntp $((BASE+5)) unsync
+            sleep 0.5
+            echo "true=$(ev "clock.offset(\\"127.0.0.1\\", port: $BASE).offset / 1ms")"
+            echo "skewed=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+1))).offset / 1ms")"
+            echo "within=$(ev "clock.within(100ms, server: \\"127.0.0.1\\", port: $((BASE+1)))")"
+            T0=$(date +%s%N); echo "silent=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+2)), timeout: 1500ms)")"
+            echo "silent.ms=$(( ($(date +%s%N) - T0) / 1000000 ))"
+            echo "kod=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+3)))")"
+            T0=$(date +%s%N); echo "wrong=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+4)), timeout: 1s)")"
+            echo "wrong.ms=$(( ($(date +%s%N) - T0) / 1000000 ))"
+            echo "unsync=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+5)))")"
+            echo "dns=$(ev 'clock.offset("no-such-host.invalid")')"
+            """, in: dir)
+        #expect(abs(Double(marker("true", in: out)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 99) < 5, "\(out)")
+        let skewed = Double(marker("skewed", in: out)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+        #expect(skewed > 230 && skewed < 270, "positive: the local clock is behind the server: \(out)")
+        #expect(marker("within", in: out)?.hasPrefix("false") == true, "\(out)")
+        #expect(marker("silent", in: out)?.contains("clock.offset: no SNTP answer from 127.0.0.1") == true, "\(out)")
+        let silentMs = Int(marker("silent.ms", in: out) ?? "") ?? 0
+        #expect(silentMs >= 1500 && silentMs < 2000, "fails after the timeout: \(out)")
+        #expect(marker("kod", in: out)?.contains("sent a Kiss-o'-Death RATE (rate exceeded") == true, "\(out)")
+        #expect(marker("wrong", in: out)?.contains("no SNTP answer") == true, "a reply that does not echo the request is ignored: \(out)")
+        #expect((Int(marker("wrong.ms", in: out) ?? "") ?? 0) >= 1000, "\(out)")
+        #expect(marker("unsync", in: out)?.contains("is not synchronised itself (leap indicator 3)") == true, "\(out)")
+        #expect(marker("dns", in: out)?.contains("clock.offset: cannot resolve no-such-host.invalid") == true, "\(out)")
+    }
+
+    @Test("runbooks/go-node/clock.mend passes against the true server on an undisciplined host and fails against +250 ms naming both values")
+    func clockRunbook() throws {
+        let dir = try TemporaryDirectory()
+        let runbook = shellQuote(LanguageDoc.repositoryRoot + "/runbooks/go-node/clock.mend")
+        let out = try Self.run("""
+            sntp $BASE good; sntp $((BASE+1)) good 0.25
+            sleep 0.5
+            "$MEND" run \(runbook) --param server=127.0.0.1 --param port=$BASE --state-dir "$D/s" > "$D/true.out" 2>&1; echo "true=$?"
+            "$MEND" run \(runbook) --param server=127.0.0.1 --param port=$((BASE+1)) --state-dir "$D/s" > "$D/skewed.out" 2>&1; echo "skewed=$?"
+            cat "$D/true.out" "$D/skewed.out"
+            """, in: dir)
+        #expect(marker("true", in: out) == "0", "\(out)")
+        #expect(out.contains("run: ok — 1 ok, 1 skipped"), "\(out)")
+        #expect(marker("skewed", in: out) == "1", "\(out)")
+        #expect(out.contains("over the bound of 100ms — left 2"), "both values are named: \(out)")
+    }
+
+    @Test("chrony: status and sources from a real chronyd equal chronyc's figures; a skewed server shows in the offset")
+    func chronyTracking() throws {
+        let dir = try TemporaryDirectory()
+        let out = try Self.run("""
+            chrony server "local stratum 8
+            allow 127.0.0.1
+            bindaddress 127.0.0.1
+            port $BASE
+            cmdport 0"
+            sntp $((BASE+1)) good 0.25
+            chrony client "server 127.0.0.1 port $BASE iburst minpoll -2 maxpoll -2
+            port 0
+            cmdport $((BASE+2))
+            bindcmdaddress 127.0.0.1"
+            chrony skewed "server 127.0.0.1 port $((BASE+1)) iburst minpoll -2 maxpoll -2
+            port 0
+            cmdport $((BASE+3))
+            bindcmdaddress 127.0.0.1"
+            waitsync $((BASE+2)); waitsync $((BASE+3))
+            echo "chronyc=$(chronyc -h 127.0.0.1 -p $((BASE+2)) -n -c tracking)"
+            echo "mend=$(ev "let s = clock.status(chrony: \\"127.0.0.1:$((BASE+2))\\")
+            print(s.daemon, s.reference, s.stratum, s.leap, s.offset < 1ms and s.offset > -1ms)")"
+            echo "sources=$(ev "let s = clock.sources(chrony: \\"127.0.0.1:$((BASE+2))\\")[0]
+            print(s.name, s.mode, s.state, s.stratum, s.poll, s.reach > 0)")"
+            echo "skewed=$(ev "clock.status(chrony: \\"127.0.0.1:$((BASE+3))\\").offset / 1ms")"
+            echo "absent=$(ev "clock.sources(chrony: \\"127.0.0.1:$((BASE+9))\\")")"
+            echo "kernel=$(ev 'let s = clock.status()
+            print(s.synchronized, s.daemon)')"
+            """, in: dir)
+        let fields = (marker("chronyc", in: out) ?? "").split(separator: ",").map(String.init)
+        #expect(fields.count >= 14, "\(out)")
+        if fields.count >= 14 {
+            let leap = fields[13] == "Normal" ? "normal" : fields[13]
+            #expect(marker("mend", in: out)?.hasPrefix("chrony \(fields[1]) \(fields[2]) \(leap) true") == true, "\(out)")
+        }
+        #expect(marker("sources", in: out)?.hasPrefix("127.0.0.1 server selected 8 -2 true") == true, "\(out)")
+        let skewed = Double(marker("skewed", in: out)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
+        #expect(skewed > 230 && skewed < 270, "\(out)")
+        #expect(marker("absent", in: out)?.contains("clock.sources: chrony is not running or does not answer on 127.0.0.1:") == true, "\(out)")
+        #expect(marker("kernel", in: out)?.hasPrefix("\(try KernelSync.synchronized()) ") == true, "\(out)")
+    }
+}
+
+/// The kernel's own answer, read the way a C program would, to compare with mend's.
+enum KernelSync {
+    static func synchronized() throws -> Bool {
+        let dir = try TemporaryDirectory()
+        _ = try system("python3 -c 'import ctypes, ctypes.util\nclass T(ctypes.Structure): _fields_ = [(\"modes\", ctypes.c_uint), (\"offset\", ctypes.c_long), (\"freq\", ctypes.c_long), (\"maxerror\", ctypes.c_long), (\"esterror\", ctypes.c_long), (\"status\", ctypes.c_int), (\"pad\", ctypes.c_byte * 200)]\nt = T()\nrc = ctypes.CDLL(ctypes.util.find_library(\"c\")).adjtimex(ctypes.byref(t))\nprint(\"true\" if rc != 5 and not (t.status & 0x40) else \"false\")' > \(shellQuote(dir.path + "/sync"))")
+        return try readFile(dir.path + "/sync").hasPrefix("true")
+    }
+}
