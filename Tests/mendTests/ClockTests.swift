@@ -21,8 +21,12 @@ struct ClockTests {
             cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
             trap cleanup EXIT
             id _chrony >/dev/null 2>&1 && chown _chrony "$D"
-            sntp() { python3 \(shellQuote(server)) "$@" & PIDS="$PIDS $!"; }
-            chrony() { printf '%s\\npidfile %s\\ndriftfile %s\\nbindcmdaddress /\\n' "$2" "$D/$1.pid" "$D/$1.drift" > "$D/$1.conf"
+            sntp() { python3 \(shellQuote(server)) "$@" > "$D/sntp-$1.out" 2>&1 & PIDS="$PIDS $!"
+              i=0; while ! grep -q ready "$D/sntp-$1.out" 2>/dev/null && [ $i -lt 200 ]; do i=$((i+1)); sleep 0.05; done; }
+            # Without a command socket of its own (bindcmdaddress PATH), chronyd's Unix socket is off:
+            # it would be made in this machine's /run.
+            chrony() { nosocket="bindcmdaddress /"; case "$2" in *"bindcmdaddress /"*) nosocket="";; esac
+              printf '%s\\npidfile %s\\ndriftfile %s\\n%s\\n' "$2" "$D/$1.pid" "$D/$1.drift" "$nosocket" > "$D/$1.conf"
               chronyd -x -d -f "$D/$1.conf" > "$D/$1.log" 2>&1 & PIDS="$PIDS $!"; }
             waitsync() { i=0; while ! chronyc -h 127.0.0.1 -p "$1" -n -c sources 2>/dev/null | grep -q '^\\^,\\*' && [ $i -lt 150 ]; do i=$((i+1)); sleep 0.1; done; }
             ev() { "$MEND" eval "$1" 2>&1 | tr '\\n' ' '; echo; }
@@ -38,7 +42,6 @@ struct ClockTests {
         let out = try Self.run("""
             sntp $BASE good; sntp $((BASE+1)) good 0.25; sntp $((BASE+2)) silent; sntp $((BASE+3)) kod
             sntp $((BASE+4)) wrong-origin; sntp $((BASE+5)) unsync
-            sleep 0.5
             echo "true=$(ev "clock.offset(\\"127.0.0.1\\", port: $BASE).offset / 1ms")"
             echo "skewed=$(ev "clock.offset(\\"127.0.0.1\\", port: $((BASE+1))).offset / 1ms")"
             echo "within=$(ev "clock.within(100ms, server: \\"127.0.0.1\\", port: $((BASE+1)))")"
@@ -70,7 +73,6 @@ struct ClockTests {
         let runbook = shellQuote(LanguageDoc.repositoryRoot + "/runbooks/go-node/clock.mend")
         let out = try Self.run("""
             sntp $BASE good; sntp $((BASE+1)) good 0.25
-            sleep 0.5
             "$MEND" run \(runbook) --param server=127.0.0.1 --param port=$BASE --state-dir "$D/s" > "$D/true.out" 2>&1; echo "true=$?"
             "$MEND" run \(runbook) --param server=127.0.0.1 --param port=$((BASE+1)) --state-dir "$D/s" > "$D/skewed.out" 2>&1; echo "skewed=$?"
             cat "$D/true.out" "$D/skewed.out"
@@ -100,6 +102,21 @@ struct ClockTests {
             cmdport $((BASE+3))
             bindcmdaddress 127.0.0.1"
             waitsync $((BASE+2)); waitsync $((BASE+3))
+            # chronyd's command socket, in a directory of chrony's group as chronyd demands; chronyc
+            # binds its reply socket next to it. chronyd -x cannot step this machine's clock: it
+            # answers that it could not.
+            mkdir "$D/cmd" && chown _chrony:_chrony "$D/cmd" && chmod 770 "$D/cmd"
+            chrony local "server 127.0.0.1 port $BASE iburst minpoll -2 maxpoll -2
+            port 0
+            cmdport 0
+            bindcmdaddress $D/cmd/chronyd.sock"
+            i=0; while [ ! -S "$D/cmd/chronyd.sock" ] && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.05; done
+            printf 'step "stepped" {\n  print(clock.step(chrony: "%s"))\n}\n' "$D/cmd/chronyd.sock" > "$D/step.mend"
+            "$MEND" plan "$D/step.mend" > "$D/step-plan.out" 2>&1; echo "step.plan=$?"
+            "$MEND" run "$D/step.mend" --state-dir "$D/s" > "$D/step.out" 2>&1; echo "step=$?"
+            "$MEND" rollback last --state-dir "$D/s" > "$D/step-rollback.out" 2>&1; echo "step.rollback=$?"
+            cat "$D/step-plan.out" "$D/step.out" "$D/step-rollback.out"
+            echo "udp.step=$(ev "clock.step(chrony: \\"127.0.0.1:$((BASE+2))\\")")"
             echo "chronyc=$(chronyc -h 127.0.0.1 -p $((BASE+2)) -n -c tracking)"
             echo "mend=$(ev "let s = clock.status(chrony: \\"127.0.0.1:$((BASE+2))\\")
             print(s.daemon, s.reference, s.stratum, s.leap, s.offset < 1ms and s.offset > -1ms)")"
@@ -108,7 +125,7 @@ struct ClockTests {
             echo "skewed=$(ev "clock.status(chrony: \\"127.0.0.1:$((BASE+3))\\").offset / 1ms")"
             echo "absent=$(ev "clock.sources(chrony: \\"127.0.0.1:$((BASE+9))\\")")"
             echo "kernel=$(ev 'let s = clock.status()
-            print(s.synchronized, s.daemon)')"
+            print(s.synchronized, s.daemon, s.max_error / 1us, s.est_error / 1us)')"
             """, in: dir)
         let fields = (marker("chronyc", in: out) ?? "").split(separator: ",").map(String.init)
         #expect(fields.count >= 14, "\(out)")
@@ -120,15 +137,33 @@ struct ClockTests {
         let skewed = Double(marker("skewed", in: out)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0
         #expect(skewed > 230 && skewed < 270, "\(out)")
         #expect(marker("absent", in: out)?.contains("clock.sources: chrony is not running or does not answer on 127.0.0.1:") == true, "\(out)")
-        #expect(marker("kernel", in: out)?.hasPrefix("\(try KernelSync.synchronized()) ") == true, "\(out)")
+        #expect(marker("step.plan", in: out) == "0", "\(out)")
+        #expect(out.contains("false\n") && out.contains("chronyc -n -c -h"), "a plan lists the step without running it: \(out)")
+        #expect(marker("step", in: out) == "3", "a failed command cannot be undone: \(out)")
+        #expect(out.contains("clock.step: chronyc makestep failed: 500 Failure"), "chronyd -x answers that it could not step: \(out)")
+        #expect(out.contains("a command cannot be undone"), "\(out)")
+        #expect(marker("udp.step", in: out)?.contains("'clock.step' changes the host: call it inside a step") == true, "\(out)")
+        let kernel = try KernelSync.read()
+        let words = (marker("kernel", in: out) ?? "").split(separator: " ").map(String.init)
+        #expect(words.first == "\(kernel.synchronized)", "\(out)")
+        if words.count >= 4, let maxError = Double(words[2]), let estError = Double(words[3]) {
+            // maxerror grows by at most 500 µs a second while the clock is not disciplined.
+            #expect(abs(maxError - kernel.maxError) <= 5000 && abs(estError - kernel.estError) <= 5000, "\(out) vs \(kernel)")
+        } else {
+            Issue.record("clock.status() printed \(words)")
+        }
     }
 }
 
-/// The kernel's own answer, read the way a C program would, to compare with mend's.
+/// The kernel's own answer, read by another program (python's ctypes), to compare with mend's.
 enum KernelSync {
-    static func synchronized() throws -> Bool {
+    static func read() throws -> (synchronized: Bool, maxError: Double, estError: Double) {
         let dir = try TemporaryDirectory()
-        _ = try system("python3 -c 'import ctypes, ctypes.util\nclass T(ctypes.Structure): _fields_ = [(\"modes\", ctypes.c_uint), (\"offset\", ctypes.c_long), (\"freq\", ctypes.c_long), (\"maxerror\", ctypes.c_long), (\"esterror\", ctypes.c_long), (\"status\", ctypes.c_int), (\"pad\", ctypes.c_byte * 200)]\nt = T()\nrc = ctypes.CDLL(ctypes.util.find_library(\"c\")).adjtimex(ctypes.byref(t))\nprint(\"true\" if rc != 5 and not (t.status & 0x40) else \"false\")' > \(shellQuote(dir.path + "/sync"))")
-        return try readFile(dir.path + "/sync").hasPrefix("true")
+        _ = try system("python3 -c 'import ctypes, ctypes.util\nclass T(ctypes.Structure): _fields_ = [(\"modes\", ctypes.c_uint), (\"offset\", ctypes.c_long), (\"freq\", ctypes.c_long), (\"maxerror\", ctypes.c_long), (\"esterror\", ctypes.c_long), (\"status\", ctypes.c_int), (\"pad\", ctypes.c_byte * 200)]\nt = T()\nrc = ctypes.CDLL(ctypes.util.find_library(\"c\")).adjtimex(ctypes.byref(t))\nprint(\"true\" if rc != 5 and not (t.status & 0x40) else \"false\", t.maxerror, t.esterror)' > \(shellQuote(dir.path + "/sync"))")
+        let words = try readFile(dir.path + "/sync").split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard words.count == 3, let maxError = Double(words[1]), let estError = Double(words[2]) else {
+            throw TestFailure(description: "adjtimex through python printed \(words)")
+        }
+        return (words[0] == "true", maxError, estError)
     }
 }

@@ -1,7 +1,17 @@
 /// chronyd as `chronyc -n -c` reports it: CSV lines whose field order is chrony's client.c
 /// (the same since chrony 2.4, so CentOS 7's 3.4, Ubuntu's 4.2 and Alpine's 4.5 alike).
 enum Chrony {
-    /// `chronyc -n -c [-h HOST -p PORT] COMMAND`; `address` is `HOST:PORT` or `HOST`.
+    /// The argv of `chronyc -n -c [-h HOST -p PORT] COMMAND`.
+    static func argv(_ command: String, address: String?) throws -> [String] {
+        var argv = ["chronyc", "-n", "-c"]
+        if let address {
+            let (name, port) = try split(address)
+            argv += ["-h", name] + (port.map { ["-p", String($0)] } ?? [])
+        }
+        return argv + [command]
+    }
+
+    /// `chronyc -n -c [-h HOST -p PORT] COMMAND`; `address` is `HOST:PORT`, `HOST` or a socket path.
     static func chronyc(_ command: String, address: String?, on host: Host, for builtin: String) throws -> String {
         do {
             return try chronyc(command, address: address, on: host)
@@ -11,12 +21,7 @@ enum Chrony {
     }
 
     private static func chronyc(_ command: String, address: String?, on host: Host) throws -> String {
-        var argv = ["chronyc", "-n", "-c"]
-        if let address {
-            let (name, port) = try split(address)
-            argv += ["-h", name] + (port.map { ["-p", String($0)] } ?? [])
-        }
-        let result = try Tools.run(argv + [command], package: "chrony", on: host, timeout: 10_000_000_000)
+        let result = try Tools.run(argv(command, address: address), package: "chrony", on: host, timeout: 10_000_000_000)
         let said = (String(decoding: result.stderr, as: UTF8.self) + String(decoding: result.stdout, as: UTF8.self)).trimmingCharacters()
         guard result.status == 0, !said.hasPrefix("506"), !said.contains("Cannot talk to daemon") else {
             throw MendError("chrony is not running or does not answer\(address.map { " on \($0)" } ?? "") (chronyc \(command): \(said.isEmpty ? "exit status \(result.status)" : said))", kind: .host)
@@ -24,8 +29,10 @@ enum Chrony {
         return String(decoding: result.stdout, as: UTF8.self)
     }
 
-    /// `127.0.0.1:323` → ("127.0.0.1", 323); `[::1]:323` → ("::1", 323); a bare host has no port.
+    /// `127.0.0.1:323` → ("127.0.0.1", 323); `[::1]:323` → ("::1", 323); a bare host, or the path
+    /// of chronyd's Unix command socket, has no port.
     static func split(_ address: String) throws -> (String, Int?) {
+        if address.hasPrefix("/") { return (address, nil) }
         if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
             let name = String(address[address.index(after: address.startIndex)..<close])
             let rest = address[address.index(after: close)...]

@@ -70,7 +70,39 @@ public enum ClockNamespace {
                               makestep: "1.0 -1", rtcsync: true, driftfile: "/var/lib/chrony/drift")
             }
             """, body: configure),
+        .function("step", [.label("chrony")], changesHost: true, doc: """
+            Makes chronyd step the clock now to the time it believes (chronyc makestep) instead of
+            slewing away a large offset; returns true when chronyd did. An action mend cannot undo: it
+            is journalled as not undoable, and a plan lists it without running it. chronyd accepts it
+            only on its Unix command socket, as root; chrony: the socket's path (default: chronyd's own).
+            """, example: """
+            step "clock stepped" when clock.status().daemon == "chrony" and abs(clock.status().offset) > 50ms {
+              clock.step()
+            }
+            """, body: step),
     ])
+
+    // MARK: Acting
+
+    static func step(_ args: inout Arguments) throws -> Value {
+        let chrony = try args.optionalName(0, .noControlCharacters, nilIsAbsent: true)
+        let effects = args.context.effects
+        guard effects.host.isLive else {
+            throw MendError("clock.step: under --root there is no running clock to step (\(effects.host.root) is an image)")
+        }
+        let argv = try Chrony.argv("makestep", address: chrony)
+        let result = try effects.runCommand(argv.joined(separator: " "), readonly: false) {
+            try Tools.run(argv, package: "chrony", on: effects.host, timeout: 10_000_000_000)
+        }
+        guard let result else { return .bool(false) }
+        let said = (String(decoding: result.stdout, as: UTF8.self) + String(decoding: result.stderr, as: UTF8.self)).trimmingCharacters()
+        guard result.status == 0, !said.hasPrefix("5") else {
+            let refused = said.contains("Not authorised") || said.contains("Permission denied")
+            throw MendError("clock.step: chronyc makestep failed: \(said.isEmpty ? "exit status \(result.status)" : said)"
+                            + (refused ? " (chronyd takes it only on its Unix socket, as root)" : ""), kind: .host)
+        }
+        return .bool(true)
+    }
 
     // MARK: Reading
 

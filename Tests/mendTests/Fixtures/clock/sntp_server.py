@@ -17,6 +17,7 @@ def ts(t):
 sk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sk.bind(("127.0.0.1", port))
 sk.settimeout(0.5)
+print("ready", flush=True)
 end = time.time() + lifetime
 while time.time() < end:
     try:
