@@ -30,9 +30,14 @@ import Testing
         #expect(try Sntp.sample(reply(to: request, at: t1, skew: 0, mode: 3), request: request, sent: t1, received: t1, server: "s") == nil)
         #expect(throws: MendError.self) { try Sntp.sample(reply(to: request, at: t1, skew: 0, stratum: 0, refid: "DENY"), request: request, sent: t1, received: t1, server: "s") }
         #expect(throws: MendError.self) { try Sntp.sample(reply(to: request, at: t1, skew: 0, leap: 3), request: request, sent: t1, received: t1, server: "s") }
+        var empty = reply(to: request, at: t1, skew: 0)
+        empty.replaceSubrange(40..<48, with: [UInt8](repeating: 0, count: 8))
+        #expect(try Sntp.sample(empty, request: request, sent: t1, received: t1 + 0.01, server: "s") == nil, "no transmit time: no time at all")
+        #expect(try Sntp.sample(reply(to: request, at: t1, skew: 0), request: request, sent: t1, received: t1 + 0.0001, server: "s") == nil,
+                "the server says it took longer than the round trip")
     }
 
-    @Test(arguments: [("ubuntu-22.04", "/etc/chrony/chrony.conf"), ("centos-7", "/etc/chrony.conf"), ("alpine-3.19", "/etc/chrony.conf")])
+    @Test(arguments: [("ubuntu-22.04", "/etc/chrony/chrony.conf"), ("centos-7", "/etc/chrony.conf"), ("alpine-3.19", "/etc/chrony/chrony.conf")])
     func configureWritesTheSeedsDirectivesPlannedIdempotentAndUndone(_ host: String, _ path: String) throws {
         try FixtureRoot.with(host) { root in
             let original = "# the distribution's file\npool 2.pool.ntp.org iburst\nkeyfile /etc/chrony/chrony.keys\nmakestep 1 3\nlogdir /var/log/chrony\n"
@@ -65,10 +70,14 @@ import Testing
         #expect(tracking.reference == "127.0.0.1" && tracking.stratum == 3 && tracking.leap == "normal")
         #expect(tracking.offset == 0.250074297 && tracking.frequencyPPM == -0.148 && tracking.rootDelay == 0.000205097)
         #expect(Chrony.Tracking(csv: "506 Cannot talk to daemon\n") == nil)
-        let sources = Chrony.Source.parse("^,*,127.0.0.1,8,-2,377,0,0.000000661,0.000000651,0.000003307\n#,x,GPS,0,4,17,120,-0.5,-0.5,0.001\n")
+        let sources = try Chrony.Source.parse("^,*,127.0.0.1,8,-2,377,0,0.000000661,0.000000651,0.000003307\n#,x,GPS,0,4,17,120,-0.5,-0.5,0.001\n")
         #expect(sources.map(\.state) == ["selected", "falseticker"] && sources.map(\.mode) == ["server", "refclock"])
         #expect(sources.first?.reach == 255 && sources.last?.reach == 15)
         #expect(try Chrony.split("[::1]:323") == ("::1", 323) && Chrony.split("127.0.0.1") == ("127.0.0.1", nil))
         #expect(throws: MendError.self) { try Chrony.split("127.0.0.1:99999") }
+        #expect(throws: MendError.self) { try Chrony.Source.parse("^,*,127.0.0.1,eight\n") }
+        #expect(try Chrony.Source.parse("^,?,10.0.0.9,0,6,0,4294967295,0.0,0.0,0.0\n").first?.lastRx == nil)
+        #expect(ChronyConfig.edited("\tPool a.example iburst\nServer\tb.example\n# server c\nkeyfile k\n", managing: ["server", "pool"], with: ["server d"])
+                == "server d\n# server c\nkeyfile k\n", "chronyd reads directives after white space, in any case")
     }
 }

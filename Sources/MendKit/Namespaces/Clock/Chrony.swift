@@ -103,8 +103,8 @@ enum Chrony {
         var poll: Int
         /// The reach register (octal in chronyc's output).
         var reach: Int
-        /// Seconds since the last sample.
-        var lastRx: Int
+        /// Seconds since the last sample; nil before the first (chronyc's 4294967295).
+        var lastRx: Int?
         var offset: Double
         var error: Double
 
@@ -115,19 +115,25 @@ enum Chrony {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
             guard f.count >= 10, let mode = Self.modes[f[0]], let state = Self.states[f[1]], let stratum = Int(f[3]), let poll = Int(f[4]),
                   let reach = Int(f[5], radix: 8), let lastRx = Int(f[6]), let offset = Double(f[7]), let error = Double(f[9]) else { return nil }
+            self.lastRx = lastRx == 4_294_967_295 ? nil : lastRx
             self.mode = mode
             self.state = state
             name = f[2]
             self.stratum = stratum
             self.poll = poll
             self.reach = reach
-            self.lastRx = lastRx
             self.offset = offset
             self.error = error
         }
 
-        static func parse(_ csv: String) -> [Source] {
-            csv.split(separator: "\n").compactMap(Source.init(csvLine:))
+        /// Every line; one mend cannot read is an error rather than a source left out.
+        static func parse(_ csv: String) throws -> [Source] {
+            try csv.split(separator: "\n").map { line in
+                guard let source = Source(csvLine: line) else {
+                    throw MendError("clock.sources: chronyc printed a line mend cannot read: \(Value.quote(String(line)))", kind: .host)
+                }
+                return source
+            }
         }
     }
 }

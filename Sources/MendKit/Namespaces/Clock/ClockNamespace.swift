@@ -10,10 +10,11 @@ public enum ClockNamespace {
         The host clock: kernel sync state, chrony's tracking and sources, an SNTP offset against a server and a bound.
         """, [
         .function("status", [.label("chrony")], doc: """
-            The clock's state as a map: synchronized (the kernel's view through adjtimex: not STA_UNSYNC and
-            not TIME_ERROR), offset (chrony's system-time offset when chronyd answers, else the kernel's
+            The clock's sync state and offset, from the kernel and from chrony when it answers.
+            A map: synchronized (the kernel's view through adjtimex: not STA_UNSYNC and not TIME_ERROR), offset (chrony's system-time offset when chronyd answers, else the kernel's
             remaining adjustment; positive: the clock is behind), max_error, est_error, frequency_ppm and
-            daemon ("chrony", "timesyncd", "ntpd" or "none"); when chronyd answers also reference, stratum,
+            daemon ("chrony", "timesyncd", "ntpd" or "none"), frequency_ppm the clock's own rate error
+            (negative: it runs slow, as chrony says); when chronyd answers also reference, stratum,
             leap ("normal", "insert", "delete", "unsynchronised"), root_delay, root_dispersion and
             last_update (seconds since the reference time). chrony: "HOST:PORT" of chronyd's command port
             (default: the local chronyd). Under --root nothing runs: daemon is what the image enables and
@@ -23,7 +24,8 @@ public enum ClockNamespace {
             print(s.daemon, s.synchronized)
             """, body: status),
         .function("sources", [.label("chrony")], doc: """
-            chronyd's time sources as maps: name, mode ("server", "peer", "refclock"), state ("selected",
+            chronyd's time sources, as chronyc sources lists them.
+            Maps: name, mode ("server", "peer", "refclock"), state ("selected",
             "combined", "not_combined", "falseticker", "too_variable", "unusable"), stratum, poll (log2
             seconds), reach (the 8-bit register as an int), last_rx (seconds), offset (positive: the
             clock is behind the source) and error. An error when chronyd does not answer; [] under --root.
@@ -36,8 +38,8 @@ public enum ClockNamespace {
             }
             """, body: sources),
         .function("offset", [Param("server"), .label("port"), .label("timeout"), .label("samples")], doc: """
-            Asks an NTP server for the time (SNTP, RFC 4330) and returns {offset, delay, stratum, server}:
-            offset and delay are durations, offset positive when the local clock is behind the server.
+            The local clock's offset from an NTP server, measured by SNTP (RFC 4330).
+            Returns {offset, delay, stratum, server}: offset and delay are durations, offset positive when the local clock is behind the server.
             port: 123; timeout: 2s for the whole call, all samples included; samples: 4, the one with the
             smallest delay wins. Replies that do not echo the request are ignored; a Kiss-o'-Death (RATE,
             DENY, …) or an unsynchronised server is an error naming it, as is a name that does not
@@ -58,8 +60,8 @@ public enum ClockNamespace {
             """, body: within),
         .function("configure", [.label("servers"), .label("iburst"), .label("minpoll"), .label("maxpoll"), .label("makestep"),
                                 .label("rtcsync"), .label("driftfile")], changesHost: true, doc: """
-            Sets chrony's directives in its configuration file (/etc/chrony/chrony.conf on Debian and
-            Ubuntu, /etc/chrony.conf on CentOS and Alpine); returns true when the file changed. servers:
+            Sets chrony's directives in its configuration file; returns true when the file changed.
+            The file is /etc/chrony/chrony.conf on Debian, Ubuntu and Alpine, /etc/chrony.conf on CentOS. servers:
             a list that replaces every server and pool line (iburst: true; minpoll, maxpoll: log2
             seconds); makestep: "THRESHOLD LIMIT"; rtcsync: true adds the line, false removes it;
             driftfile: a path. Directives not named, and every other line, stay as they are. A file
@@ -71,8 +73,8 @@ public enum ClockNamespace {
             }
             """, body: configure),
         .function("step", [.label("chrony")], changesHost: true, doc: """
-            Makes chronyd step the clock now to the time it believes (chronyc makestep) instead of
-            slewing away a large offset; returns true when chronyd did. An action mend cannot undo: it
+            Makes chronyd step the clock now (chronyc makestep) instead of slewing.
+            chronyd steps to the time it believes rather than slewing a large offset away; returns true when chronyd did. An action mend cannot undo: it
             is journalled as not undoable, and a plan lists it without running it. chronyd accepts it
             only on its Unix command socket, as root; chrony: the socket's path (default: chronyd's own).
             """, example: """
@@ -90,6 +92,12 @@ public enum ClockNamespace {
         guard effects.host.isLive else {
             throw MendError("clock.step: under --root there is no running clock to step (\(effects.host.root) is an image)")
         }
+        // chronyd refuses makestep on its network command port, and a socket that does not answer
+        // should fail the step before anything is journalled.
+        if let chrony, !chrony.hasPrefix("/") {
+            throw MendError("clock.step: chronyd takes makestep only on its Unix command socket: give chrony: its path, not \(Value.quote(chrony))")
+        }
+        _ = try Chrony.chronyc("tracking", address: chrony, on: effects.host, for: "clock.step")
         let argv = try Chrony.argv("makestep", address: chrony)
         let result = try effects.runCommand(argv.joined(separator: " "), readonly: false) {
             try Tools.run(argv, package: "chrony", on: effects.host, timeout: 10_000_000_000)
@@ -107,7 +115,7 @@ public enum ClockNamespace {
     // MARK: Reading
 
     static func status(_ args: inout Arguments) throws -> Value {
-        let chrony = try args.optionalString(0, nilIsAbsent: true)
+        let chrony = try args.optionalName(0, .noControlCharacters, nilIsAbsent: true)
         let host = args.context.effects.host
         let map = MapRef()
         guard host.isLive else {
@@ -120,7 +128,8 @@ public enum ClockNamespace {
         map["offset"] = .duration(kernel.offsetNanoseconds)
         map["max_error"] = .duration(kernel.maxErrorNanoseconds)
         map["est_error"] = .duration(kernel.estErrorNanoseconds)
-        map["frequency_ppm"] = .float(kernel.frequencyPPM)
+        // The kernel holds the correction; the clock's own error is its opposite (chrony's sign).
+        map["frequency_ppm"] = .float(-kernel.frequencyPPM)
         // With an address the caller asks that chronyd, whose failure is an error; without one a
         // host without chrony answers from the kernel.
         let tracking: Chrony.Tracking?
@@ -146,10 +155,10 @@ public enum ClockNamespace {
     }
 
     static func sources(_ args: inout Arguments) throws -> Value {
-        let chrony = try args.optionalString(0, nilIsAbsent: true)
+        let chrony = try args.optionalName(0, .noControlCharacters, nilIsAbsent: true)
         let host = args.context.effects.host
         guard host.isLive else { return .list(ListRef([])) }
-        let list = Chrony.Source.parse(try Chrony.chronyc("sources", address: chrony, on: host, for: "clock.sources")).map { source -> Value in
+        let list = try Chrony.Source.parse(try Chrony.chronyc("sources", address: chrony, on: host, for: "clock.sources")).map { source -> Value in
             let map = MapRef()
             map["name"] = .string(source.name)
             map["mode"] = .string(source.mode)
@@ -157,7 +166,7 @@ public enum ClockNamespace {
             map["stratum"] = .int(source.stratum)
             map["poll"] = .int(source.poll)
             map["reach"] = .int(source.reach)
-            map["last_rx"] = .duration(source.lastRx * 1_000_000_000)
+            map["last_rx"] = source.lastRx.map { .duration($0 * 1_000_000_000) } ?? .null
             // chronyc's sign is the other way round: positive when the local clock is ahead.
             map["offset"] = .duration(-nanoseconds(source.offset))
             map["error"] = .duration(nanoseconds(source.error))
@@ -212,9 +221,7 @@ enum ClockDaemon {
     static let names = [("chronyd", "chrony"), ("systemd-timesyn", "timesyncd"), ("ntpd", "ntpd")]
 
     static func running(on host: Host) -> String {
-        let commands = Set((host.entries("/proc") ?? []).filter { $0.name.allSatisfy(\.isNumber) }.compactMap { entry in
-            (try? host.read("/proc/\(entry.name)/comm")).flatMap { $0 }.map { String(decoding: $0, as: UTF8.self).trimmingCharacters() }
-        })
+        let commands = Set((host.entries("/proc") ?? []).compactMap { Int($0.name) }.compactMap(host.processName))
         return names.first { commands.contains($0.0) }?.1 ?? "none"
     }
 

@@ -52,8 +52,12 @@ enum Sntp {
         guard leap != 3, stratum <= 15 else {
             throw MendError("\(server) is not synchronised itself (\(leap == 3 ? "leap indicator 3" : "stratum \(stratum)"))", kind: .host)
         }
+        // RFC 4330 section 5: a reply without receive or transmit time is no time at all.
+        guard reply[32..<40].contains(where: { $0 != 0 }), reply[40..<48].contains(where: { $0 != 0 }) else { return nil }
         let t2 = unixTime(reply[32..<40]), t3 = unixTime(reply[40..<48])
         let offset = ((t2 - t1) + (t3 - t4)) / 2, delay = (t4 - t1) - (t3 - t2)
+        // A server that spent longer than the round trip on the request is not telling the time.
+        guard delay >= 0 else { return nil }
         return Sample(offset: Int((offset * 1e9).rounded()), delay: Int((delay * 1e9).rounded()), stratum: stratum)
     }
 
@@ -63,26 +67,36 @@ enum Sntp {
         "INIT": "the server has not synchronised yet", "STEP": "the server's clock is being stepped",
     ]
 
-    /// Queries `server` `samples` times within `timeout` nanoseconds in all and returns the sample
-    /// with the smallest delay. Fails when no sample came back in time.
+    /// Queries `server` up to `samples` times within `timeout` nanoseconds in all (each request
+    /// waits for its share of what is left, so one lost datagram costs one sample) and returns
+    /// the sample with the smallest delay. A refusal (Kiss-o'-Death) after a good sample ends the
+    /// queries and keeps what came; with no sample at all the call fails.
     static func query(_ server: String, port: Int, timeout: Int, samples: Int, on host: Host) throws -> Sample {
         let deadline = host.monotonicNanoseconds() + timeout
         let socket = try host.datagramSocket(to: server, port: port)
         var best: Sample?
-        for _ in 0..<samples {
+        var ignored = 0
+        for index in 0..<samples {
+            let now = host.monotonicNanoseconds()
+            guard now < deadline else { break }
+            let wait = now + (deadline - now) / (samples - index)
             let t1 = host.wallClock()
             let request = self.request(transmit: t1)
             try socket.send(request)
             var got: Sample?
-            while got == nil, let reply = try socket.receive(before: deadline) {
-                let t4 = host.wallClock()
-                got = try sample(reply, request: request, sent: t1, received: t4, server: "\(server) (\(socket.address))")
+            do {
+                while got == nil, let reply = try socket.receive(before: wait) {
+                    got = try sample(reply, request: request, sent: t1, received: host.wallClock(), server: "\(server) (\(socket.address))")
+                    if got == nil { ignored += 1 }
+                }
+            } catch is MendError where best != nil {
+                break
             }
-            guard let got else { break }
-            if best.map({ got.delay < $0.delay }) ?? true { best = got }
+            if let got, best.map({ got.delay < $0.delay }) ?? true { best = got }
         }
         guard let best else {
-            throw MendError("no SNTP answer from \(server) (\(socket.address)) within \(Value.formatDuration(timeout))", kind: .host)
+            throw MendError("no SNTP answer from \(server) (\(socket.address)) within \(Value.formatDuration(timeout))"
+                            + (ignored > 0 ? " (\(ignored) \(ignored == 1 ? "reply was" : "replies were") not the answer to mend's requests and ignored)" : ""), kind: .host)
         }
         return best
     }
