@@ -69,6 +69,32 @@ struct ClockTests {
         #expect(marker("dns", in: out)?.contains("clock.offset: cannot resolve no-such-host.invalid") == true, "\(out)")
     }
 
+    /// getaddrinfo cannot be interrupted, yet timeout bounds the whole call: with a resolver that
+    /// never answers (in a network and mount namespace of the test's own) the call ends on time.
+    @Test("a resolver that never answers: clock.offset still ends at its timeout")
+    func silentResolver() throws {
+        let dir = try TemporaryDirectory()
+        let out = try Self.run("""
+            printf 'nameserver 127.0.0.1\\n' > "$D/resolv.conf"
+            MEND="$MEND" D="$D" unshare --net --mount --propagation private bash -c '
+              ip link set lo up
+              mount --bind "$D/resolv.conf" /etc/resolv.conf
+              python3 -c "import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((\\"127.0.0.1\\", 53))
+            while True: s.recvfrom(512)" & R=$!
+              trap "kill $R 2>/dev/null; wait $R 2>/dev/null" EXIT
+              sleep 0.3
+              T0=$(date +%s%N)
+              "$MEND" eval "clock.offset(\\"time.example.net\\", timeout: 700ms)" > "$D/dns.out" 2>&1
+              echo "dns.ms=$(( ($(date +%s%N) - T0) / 1000000 ))"
+            '
+            cat "$D/dns.out"
+            """, in: dir)
+        let ms = Int(marker("dns.ms", in: out) ?? "") ?? 0
+        #expect(ms >= 650 && ms < 1500, "\(out)")
+        #expect(out.contains("clock.offset: cannot resolve time.example.net: the resolver did not answer in time"), "\(out)")
+    }
+
     @Test("runbooks/go-node/clock.mend passes against the true server on an undisciplined host and fails against +250 ms naming both values")
     func clockRunbook() throws {
         let dir = try TemporaryDirectory()
@@ -121,7 +147,7 @@ struct ClockTests {
             echo "udp.step=$(ev "clock.step(chrony: \\"127.0.0.1:$((BASE+2))\\")")"
             echo "chronyc=$(chronyc -h 127.0.0.1 -p $((BASE+2)) -n -c tracking)"
             echo "mend=$(ev "let s = clock.status(chrony: \\"127.0.0.1:$((BASE+2))\\")
-            print(s.daemon, s.reference, s.stratum, s.leap, s.offset < 1ms and s.offset > -1ms)")"
+            print(s.daemon, s.reference, s.stratum, s.leap, s.offset < 1ms and s.offset > -1ms, s.root_delay / 1s, s.root_dispersion / 1s, s.frequency_ppm)")"
             echo "sources=$(ev "let s = clock.sources(chrony: \\"127.0.0.1:$((BASE+2))\\")[0]
             print(s.name, s.mode, s.state, s.stratum, s.poll, s.reach > 0)")"
             echo "skewed=$(ev "clock.status(chrony: \\"127.0.0.1:$((BASE+3))\\").offset / 1ms")"
@@ -134,6 +160,14 @@ struct ClockTests {
         if fields.count >= 14 {
             let leap = fields[13] == "Normal" ? "normal" : fields[13]
             #expect(marker("mend", in: out)?.hasPrefix("chrony \(fields[1]) \(fields[2]) \(leap) true") == true, "\(out)")
+            // Read a moment apart from a chronyd updating four times a second: close, not equal.
+            let mine = (marker("mend", in: out) ?? "").split(separator: " ").suffix(3).compactMap { Double($0) }
+            let theirs = [fields[10], fields[11], fields[7]].compactMap(Double.init)
+            #expect(mine.count == 3 && theirs.count == 3, "\(out)")
+            if mine.count == 3, theirs.count == 3 {
+                #expect(abs(mine[0] - theirs[0]) < 0.001 && abs(mine[1] - theirs[1]) < 0.001, "root delay and dispersion: \(out)")
+                #expect(abs(mine[2] - theirs[2]) < 5, "frequency, in chrony's sign: \(out)")
+            }
         }
         #expect(marker("sources", in: out)?.hasPrefix("127.0.0.1 server selected 8 -2 true") == true, "\(out)")
         let skewed = Double(marker("skewed", in: out)?.trimmingCharacters(in: .whitespaces) ?? "") ?? 0

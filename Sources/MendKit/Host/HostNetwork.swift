@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 
 extension Host {
     /// A connected UDP socket, for a one-shot exchange of datagrams (an SNTP query). Closed when
@@ -47,14 +49,27 @@ extension Host {
     }
 
     /// A UDP socket connected to `name` (a host name or an address, IPv4 or IPv6) and `port`.
-    /// A name that does not resolve is an error that says so.
-    public func datagramSocket(to name: String, port: Int) throws(HostError) -> DatagramSocket {
+    /// A name that does not resolve is an error that says so, and so is a resolver that has not
+    /// answered by `deadline` (monotonic nanoseconds): getaddrinfo cannot be interrupted, so it
+    /// runs on a thread of its own, which is left to finish and free its answer alone.
+    public func datagramSocket(to name: String, port: Int, resolvedBy deadline: Int) throws(HostError) -> DatagramSocket {
         try refuseNUL(inPath: name)
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(name, String(port), &hints, &list)
+        let lookup = Lookup()
+        let done = DispatchSemaphore(value: 0)
+        let service = String(port)
+        DispatchQueue.global().async {
+            var hints = addrinfo()
+            hints.ai_family = AF_UNSPEC
+            hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+            var list: UnsafeMutablePointer<addrinfo>?
+            let status = getaddrinfo(name, service, &hints, &list)
+            if !lookup.deliver(status, list) { freeaddrinfo(list) }
+            done.signal()
+        }
+        let left = max(deadline - monotonicNanoseconds(), 0)
+        guard done.wait(timeout: .now() + .nanoseconds(left)) == .success, let (status, list) = lookup.take() else {
+            throw HostError("cannot resolve \(name): the resolver did not answer in time", code: ETIMEDOUT)
+        }
         guard status == 0, let first = list else {
             throw HostError("cannot resolve \(name): \(String(cString: gai_strerror(status)))", code: ENOENT)
         }
@@ -76,5 +91,34 @@ extension Host {
             return DatagramSocket(fd: fd, address: "\(numeric) port \(port)")
         }
         throw lastError
+    }
+}
+
+/// The answer of a lookup, handed from its thread to the caller unless the caller gave up. The
+/// list travels as its address: a pointer is not Sendable, and only one side ever frees it.
+private final class Lookup: Sendable {
+    private struct State {
+        var answer: (status: Int32, list: Int)?
+        var abandoned = false
+    }
+    private let state = Mutex(State())
+
+    /// Keeps the answer for the caller; false when the caller has gone (the list is the thread's to free).
+    func deliver(_ status: Int32, _ list: UnsafeMutablePointer<addrinfo>?) -> Bool {
+        let address = Int(bitPattern: list)
+        return state.withLock { state in
+            guard !state.abandoned else { return false }
+            state.answer = (status, address)
+            return true
+        }
+    }
+
+    /// The answer, or nil when none came yet, in which case the lookup is abandoned.
+    func take() -> (Int32, UnsafeMutablePointer<addrinfo>?)? {
+        let answer = state.withLock { state -> (status: Int32, list: Int)? in
+            if state.answer == nil { state.abandoned = true }
+            return state.answer
+        }
+        return answer.map { ($0.status, UnsafeMutablePointer<addrinfo>(bitPattern: $0.list)) }
     }
 }

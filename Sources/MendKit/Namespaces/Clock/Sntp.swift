@@ -73,7 +73,7 @@ enum Sntp {
     /// queries and keeps what came; with no sample at all the call fails.
     static func query(_ server: String, port: Int, timeout: Int, samples: Int, on host: Host) throws -> Sample {
         let deadline = host.monotonicNanoseconds() + timeout
-        let socket = try host.datagramSocket(to: server, port: port)
+        let socket = try host.datagramSocket(to: server, port: port, resolvedBy: deadline)
         var best: Sample?
         var ignored = 0
         for index in 0..<samples {
