@@ -245,12 +245,13 @@ enum FirewallBackends {
         try Tools.run(argv, package: package, on: host, stdin: stdin, timeout: 60_000_000_000)
     }
 
-    /// Runs a tool that must succeed; its failure is an error with what it said. Permission
-    /// refused (not root) is EPERM, exit 77.
+    /// Runs a tool that must succeed (exit 0, or one of `answers`: statuses that are an answer, not
+    /// a failure); its failure is an error with what it said. Permission refused (not root) is
+    /// EPERM, exit 77.
     @discardableResult
-    static func checked(_ argv: [String], package: String, stdin: [UInt8]? = nil, on host: Host) throws -> ProcessResult {
+    static func checked(_ argv: [String], package: String, stdin: [UInt8]? = nil, answers: Set<Int32> = [], on host: Host) throws -> ProcessResult {
         let result = try run(argv, package: package, stdin: stdin, on: host)
-        guard result.status == 0, !result.timedOut, !result.stopped else {
+        guard result.status == 0 || answers.contains(result.status), !result.timedOut, !result.stopped else {
             let said = (String(decoding: result.stderr, as: UTF8.self) + String(decoding: result.stdout, as: UTF8.self)).trimmingCharacters()
             let message = "\(argv.prefix(2).joined(separator: " ")) failed (status \(result.status))" + (said.isEmpty ? "" : ": \(said)")
             throw failure(message, said: said)

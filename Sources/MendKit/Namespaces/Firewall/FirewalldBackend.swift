@@ -223,9 +223,9 @@ struct FirewalldBackend: FirewallBackend {
     /// The ports of a service a layer knows (`--info-service`); nil when it knows no such service.
     static func servicePorts(_ name: String, _ layer: Layer, on host: Host) throws -> [String]? {
         let argv = ["firewall-cmd"] + (layer == .permanent ? ["--permanent"] : []) + ["--info-service=\(name)"]
-        let result = try FirewallBackends.run(argv, package: "firewalld", on: host)
-        if result.status == 101 { return nil }  // INVALID_SERVICE
-        guard result.status == 0 else { _ = try FirewallBackends.checked(argv, package: "firewalld", on: host); return nil }
+        let invalidService: Int32 = 101
+        let result = try FirewallBackends.checked(argv, package: "firewalld", answers: [invalidService], on: host)
+        if result.status == invalidService { return nil }
         return ports(inInfo: String(decoding: result.stdout, as: UTF8.self))
     }
 
