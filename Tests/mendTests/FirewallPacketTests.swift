@@ -81,9 +81,9 @@ struct FirewallPacketTests {
     func runbookWithPackets(_ backend: Backend) throws {
         let hostBefore = try FirewallNetwork.hostRules()
         let dir = try TemporaryDirectory()
-        let runbook = try readFile(LanguageDoc.repositoryRoot + "/runbooks/go-node/firewall.mend")
-        try writeFile(dir.path + "/firewall.mend", runbook)
-        try writeFile(dir.path + "/failing.mend", runbook + "\nstep \"later\" { fail(\"a later step fails\") }\n")
+        let runbooks = try ShippedRunbooks.copy(into: dir.path) + "/go-node"
+        let runbook = try readFile(runbooks + "/firewall.mend")
+        try writeFile(runbooks + "/failing.mend", runbook + "\nstep \"later\" { fail(\"a later step fails\") }\n")
         let params = "--param backend=\(backend.rawValue) --param rpc_from=192.168.0.0/16"
         let result = try FirewallNetwork.run("""
             \(backend.otherRule)
@@ -92,19 +92,19 @@ struct FirewallPacketTests {
             echo "before.rpc=$(reach 8545)"; echo "before.p2p=$(reach 30303)"
             state() { \(backend.listing); }
             S0=$(state)
-            "$MEND" plan \(shellQuote(dir.path + "/firewall.mend")) \(params) > /run/plan.out 2>&1; echo "plan=$?"
+            "$MEND" plan \(shellQuote(runbooks + "/firewall.mend")) \(params) > /run/plan.out 2>&1; echo "plan=$?"
             [ "$(state)" = "$S0" ] && echo "plan.untouched=yes"
-            "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/run.out 2>&1; echo "run=$?"
+            "$MEND" run \(shellQuote(runbooks + "/firewall.mend")) \(params) --state-dir /run/s > /run/run.out 2>&1; echo "run=$?"
             echo "run.p2p=$(reach 30303)"; echo "run.sync=$(reach 30304)"; echo "run.rpc=$(reach 8545)"
             echo "mend.rules=$({ \(backend.mendListing); } | grep -c '\(backend.mendPattern)')"
             echo "other=$(state | grep -c 9999)"
             echo "persisted=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c '\(backend.mendPattern)')"
-            "$MEND" run \(shellQuote(dir.path + "/firewall.mend")) \(params) --state-dir /run/s > /run/rerun.out 2>&1; echo "rerun=$?"
+            "$MEND" run \(shellQuote(runbooks + "/firewall.mend")) \(params) --state-dir /run/s > /run/rerun.out 2>&1; echo "rerun=$?"
             "$MEND" rollback last --state-dir /run/s > /run/rollback.out 2>&1; echo "rollback=$?"
             [ "$(state)" = "$S0" ] && echo "rollback.restored=yes"
             echo "rollback.rpc=$(reach 8545)"
             echo "rollback.files=$(cat \(backend.persistedFiles) 2>/dev/null | grep -c '\(backend.mendPattern)')"
-            "$MEND" run \(shellQuote(dir.path + "/failing.mend")) \(params) --state-dir /run/s > /run/failing.out 2>&1; echo "failing=$?"
+            "$MEND" run \(shellQuote(runbooks + "/failing.mend")) \(params) --state-dir /run/s > /run/failing.out 2>&1; echo "failing=$?"
             [ "$(state)" = "$S0" ] && echo "failing.restored=yes"
             echo "failing.p2p=$(reach 30303)"
             for f in plan run rerun rollback failing; do echo "--- $f"; cat /run/$f.out; done

@@ -292,8 +292,7 @@ struct ServiceSystemdTests {
             echo "pid=$(systemctl show -p MainPID node@a | cut -d= -f2)"
             """#)
         let old = marker("pid", in: setup.stdout)
-        let baseline = LanguageDoc.repositoryRoot + "/runbooks/go-node/kernel-baseline.mend"
-        let copy = try machine.put("baseline.mend", try readFile(baseline))
+        let copy = try ShippedRunbooks.copy(into: machine.share) + "/go-node/kernel-baseline.mend"
         let run = try machine.run(#"""
             "$MEND" run \#(shellQuote(copy)) --step "Open files and processes for the node's systemd unit" --param nofile=4096 --param min_disk=0B --param min_cpus=1 --param min_memory=1MiB --state-dir /tmp/s
             pid=$(systemctl show -p MainPID node@a | cut -d= -f2)

@@ -1,0 +1,111 @@
+import MendKit
+import Testing
+
+/// The runbooks mend ships (runbooks/): each passes `mend check`; each plans on every fixture host
+/// without touching it (or refuses a host it is not for, with exit 4); and the node baseline —
+/// portable and per distribution — converges under `--root`, changes nothing the second time, and an
+/// injected failure after its last step restores the tree byte for byte.
+@Suite("the shipped runbooks")
+struct ShippedRunbookTests {
+    static let directory = LanguageDoc.repositoryRoot + "/runbooks"
+
+    /// Every runbook (the modules under lib/ are checked through the runbooks that import them).
+    static let runbooks: [String] = ["go-node", "examples"].flatMap { folder in
+        listDirectory(directory + "/" + folder).filter { $0.hasSuffix(".mend") }.sorted().map { folder + "/" + $0 }
+    }
+
+    /// What a plan over a fixture host needs: the fixtures cannot know the test machine's disk, and
+    /// no test reaches an NTP server on the internet.
+    static let fixtureParams = ["--param", "min_disk=0B", "--param", "check_offset=false"]
+
+    /// How each runbook plans on the fixture hosts: its params there, and the hosts it refuses
+    /// (exit 4, a `require`), which its header names.
+    static func planned(_ runbook: String, on host: FixtureHost, scratch: String) -> (params: [String], refused: Bool)? {
+        switch runbook {
+        case "go-node/baseline.mend": return (fixtureParams, false)
+        case "go-node/ubuntu-22.04.mend": return (fixtureParams, host != .ubuntu)
+        case "go-node/centos-7.mend": return (fixtureParams, host != .centos)
+        case "go-node/alpine-3.19.mend": return (fixtureParams, host != .alpine)
+        case "go-node/kernel-baseline.mend": return (["--param", "min_disk=0B"], false)
+        case "go-node/firewall.mend": return ([], false)
+        // The node process of the fixtures (pid 4242) sampled briefly; the lock probe in a scratch directory.
+        case "go-node/consistency.mend", "go-node/canary.mend":
+            return (["--param", "window=1s", "--param", "every=1s", "--param", "data_dir=\(scratch)"], false)
+        // systemd's restart policy: OpenRC has none to check.
+        case "go-node/restart-policy.mend": return ([], host == .alpine)
+        // The clock is measured against a live server (ClockTests runs it against local ones).
+        case "go-node/clock.mend": return nil
+        default: return ([], false)
+        }
+    }
+
+    @Test("mend check passes", arguments: runbooks)
+    func checks(_ runbook: String) throws {
+        let result = try MendBinary.run(["check", Self.directory + "/" + runbook])
+        #expect(result.status == 0, "\(runbook): \(result.stdout)\(result.stderr)")
+    }
+
+    @Test("every runbook plans on the fixture host and leaves it unchanged", arguments: FixtureHost.allCases)
+    func plans(_ host: FixtureHost) throws {
+        let dir = try TemporaryDirectory()
+        let root = try host.copy(into: dir.path)
+        let before = try TreeSnapshot.of(root)
+        for runbook in Self.runbooks {
+            guard let (params, refused) = Self.planned(runbook, on: host, scratch: dir.path) else { continue }
+            let plan = try MendBinary.run(["plan", Self.directory + "/" + runbook, "--root", root, "--detailed-exitcode"] + params,
+                                          environment: FixtureTools.environment(for: host))
+            if refused {
+                #expect(plan.status == 4, "\(runbook) on \(host.rawValue) must refuse the host: \(plan.stdout)\(plan.stderr)")
+            } else {
+                #expect(plan.status == 0 || plan.status == 2, "\(runbook) on \(host.rawValue): \(plan.stdout)\(plan.stderr)")
+            }
+            #expect(try TreeSnapshot.of(root) == before, "\(runbook) changed \(host.rawValue) in a plan")
+        }
+    }
+
+    /// The baseline runbooks and the hosts they converge.
+    static let baselines: [(FixtureHost, String)] = FixtureHost.allCases.flatMap { host in
+        [(host, "baseline.mend"), (host, host.rawValue + ".mend")]
+    }
+
+    @Test("the node baseline converges under --root, a second run changes nothing, an injected failure restores the tree",
+          arguments: baselines)
+    func converges(_ host: FixtureHost, _ runbook: String) throws {
+        let dir = try TemporaryDirectory()
+        let runbooks = try ShippedRunbooks.copy(into: dir.path)
+        let failing = runbooks + "/go-node/injected-failure.mend"
+        try writeFile(failing, try readFile(runbooks + "/go-node/" + runbook)
+            + "\nstep \"injected failure\" { fail(\"injected after the last step\") }\n")
+        let environment = FixtureTools.environment(for: host)
+        let params = Self.fixtureParams
+
+        let failed = try host.copy(into: dir.path + "/failed")
+        let original = try TreeSnapshot.of(failed)
+        let broken = try MendBinary.run(["run", failing, "--root", failed, "--state-dir", dir.path + "/failed-state"] + params,
+                                        environment: environment)
+        #expect(broken.status == 1, "the injected failure: \(broken.stdout)\(broken.stderr)")
+        #expect(broken.stdout.contains("rolled_back") || broken.stdout.contains("rolled back"), "\(broken.stdout)")
+        #expect(try TreeSnapshot.of(failed) == original, "\(runbook) on \(host.rawValue): the rollback left the tree changed")
+
+        let root = try host.copy(into: dir.path)
+        let state = dir.path + "/state"
+        let run = try MendBinary.run(["run", runbooks + "/go-node/" + runbook, "--root", root, "--state-dir", state,
+                                      "--detailed-exitcode"] + params, environment: environment)
+        #expect(run.status == 2, "\(runbook) on \(host.rawValue): \(run.stdout)\(run.stderr)")
+        let again = try MendBinary.run(["run", runbooks + "/go-node/" + runbook, "--root", root, "--state-dir", state,
+                                        "--detailed-exitcode"] + params, environment: environment)
+        #expect(again.status == 0, "second run of \(runbook) on \(host.rawValue): \(again.stdout)\(again.stderr)")
+    }
+}
+
+/// Copies of the shipped runbooks, for tests that add to them or run them where the repository is
+/// not (a machine's shared directory): the runbooks import their modules by relative path.
+enum ShippedRunbooks {
+    /// Copies runbooks/ to `directory/runbooks` and returns that path.
+    static func copy(into directory: String) throws -> String {
+        let target = directory + "/runbooks"
+        let status = try system("cp -a \(shellQuote(ShippedRunbookTests.directory)) \(shellQuote(target))")
+        guard status == 0 else { throw TestFailure(description: "cannot copy the runbooks to \(target)") }
+        return target
+    }
+}
