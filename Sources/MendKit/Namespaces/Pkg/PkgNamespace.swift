@@ -89,27 +89,23 @@ public enum PkgNamespace {
         let name = try packageName(args)
         let wanted = try args.optionalString(1, nilIsAbsent: true)
         if let wanted { try refuse(wanted, "'version'", args) }
-        return try named(args) {
-            let effects = args.context.effects
-            _ = try PackageManager.required(on: effects.host)
-            let before = try effects.state(of: resource, name)
-            let after = PackageResource.planned(version: wanted)
-            guard !resource.same(before, after) else { return .bool(false) }
-            let note = before["installed"]?.bool == true ? "from \(before["version"]?.string ?? plannedVersion)" : "installed"
-            try effects.perform(Change(resource, target: name, before: before, after: after, note: note))
-            return .bool(true)
+        return try change(name, to: PackageResource.planned(version: wanted), args) { before in
+            before["installed"]?.bool == true ? "from \(before["version"]?.string ?? plannedVersion)" : "installed"
         }
     }
 
     static func remove(_ args: inout Arguments) throws -> Value {
         let name = try packageName(args)
-        return try named(args) {
+        return try change(name, to: PackageResource.state(version: nil), args) { _ in "removed" }
+    }
+
+    /// Changes the package to `after` unless it is there already: true when it changed.
+    private static func change(_ name: String, to after: JSON, _ args: Arguments, note: (JSON) -> String) throws -> Value {
+        try named(args) {
             let effects = args.context.effects
-            _ = try PackageManager.required(on: effects.host)
             let before = try effects.state(of: resource, name)
-            let after = PackageResource.state(version: nil)
             guard !resource.same(before, after) else { return .bool(false) }
-            try effects.perform(Change(resource, target: name, before: before, after: after, note: "removed"))
+            try effects.perform(Change(resource, target: name, before: before, after: after, note: note(before)))
             return .bool(true)
         }
     }
