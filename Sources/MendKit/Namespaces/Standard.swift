@@ -13,6 +13,7 @@ extension Registry {
         registry.register(ServiceNamespace.table)
         registry.register(FirewallNamespace.table)
         registry.register(ClockNamespace.table)
+        registry.register(SelinuxNamespace.table)
         return registry
     }
 }
