@@ -4,7 +4,7 @@ extension FileNamespace {
         The SHA-256 digest of a file's content, as 64 lowercase hex digits.
         Any content (a tarball, a binary), read whole; in a plan, the planned content. A missing file is an
         error naming it. Compare with the published digest before unpacking a download.
-        """, example: #"file.sha256("/etc/hostname").length() == 64  # true"#, body: digest)
+        """, example: #"len(file.sha256("/etc/hostname")) == 64  # true"#, body: digest)
 
     static let glob = Declaration.function("glob", [Param("pattern", completes: .absolutePath)], doc: """
         The existing paths that match a shell-style pattern, sorted; [] when none does.
