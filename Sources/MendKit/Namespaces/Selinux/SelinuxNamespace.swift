@@ -5,8 +5,8 @@
 public enum SelinuxNamespace {
     typealias Param = Builtin.Param
     static let label = SelinuxLabelResource()
-    static let fcontextRule = SelinuxFcontextResource()
-    static let portType = SelinuxPortResource()
+    static let fcontextRule = SelinuxCustomisationResource(.fcontext)
+    static let portType = SelinuxCustomisationResource(.port)
 
     /// The `selinux` builtins, `selinux.mode` included, registered by ``Registry/standard()``.
     public static let table = NamespaceTable(

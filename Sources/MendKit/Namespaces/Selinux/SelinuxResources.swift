@@ -1,25 +1,37 @@
-/// A local file-context rule of the SELinux policy (kind `selinux-fcontext`, target the path
-/// regex, `/opt/node(/.*)?`), for all kinds of file: the type it gives (`"bin_t"`) or null when
-/// there is no local rule. Read from `semanage fcontext -l -C`; written with `semanage fcontext`
-/// `-a`, `-m` or `-d`. Under `--root` it reads as unknown and cannot be written.
-public struct SelinuxFcontextResource: Resource {
-    public var kind: String { "selinux-fcontext" }
-    public init() {}
+/// A local customisation of the SELinux policy that semanage keeps, as a type or null for none:
+/// - kind `selinux-fcontext`, target a path regex (`/opt/node(/.*)?`): the type of the local
+///   file-context rule for all kinds of file, from `semanage fcontext -l -C`;
+/// - kind `selinux-port`, target `tcp/8545`: the local type of that one port, from
+///   `semanage port -l -C`.
+///
+/// Written with `semanage fcontext|port` `-a`, `-m` or `-d`. Under `--root` it reads as unknown
+/// and cannot be written.
+public struct SelinuxCustomisationResource: Resource {
+    /// What semanage customises: its subcommand.
+    public enum Object: String, Sendable {
+        case fcontext, port
+    }
+
+    public let object: Object
+    public var kind: String { "selinux-\(object.rawValue)" }
+    public init(_ object: Object) { self.object = object }
 
     public func read(_ target: String, on host: Host) throws -> JSON {
         guard host.isLive else { return SelinuxTools.unknownUnderRoot }
-        let listing = try SelinuxTools.semanage(["fcontext", "-l", "-C"], on: host)
-        return SelinuxListing.fcontextTypes(listing)[target].map(JSON.string) ?? .null
+        let listing = try SelinuxTools.semanage([object.rawValue, "-l", "-C"], on: host)
+        let types = object == .fcontext ? SelinuxListing.fcontextTypes(listing) : SelinuxListing.portTypes(listing)
+        return types[target].map(JSON.string) ?? .null
     }
 
     public func write(_ target: String, _ state: JSON, on host: Host) throws {
         let wanted = try SelinuxTypeState.wanted(state, kind, target, on: host)
+        let rest = try arguments(target)
         let now = try read(target, on: host).string
         guard now != wanted else { return }
         if let wanted {
-            try SelinuxTools.semanageSet("fcontext", type: wanted, [target], modify: now != nil, on: host)
+            try SelinuxTools.semanageSet(object.rawValue, type: wanted, rest, modify: now != nil, on: host)
         } else {
-            try SelinuxTools.semanage(["fcontext", "-d", target], on: host)
+            try SelinuxTools.semanage([object.rawValue, "-d"] + rest, on: host)
         }
     }
 
@@ -28,42 +40,15 @@ public struct SelinuxFcontextResource: Resource {
     public func unknownState(_ target: String, reason: String, on host: Host) -> JSON? {
         .object([("unknown", .string(reason))])
     }
-}
 
-/// The local type of a network port in the SELinux policy (kind `selinux-port`, target
-/// `tcp/8545`): the type (`"http_port_t"`) or null when there is no local definition. Read from
-/// `semanage port -l -C`; written with `semanage port` `-a`, `-m` or `-d`. Under `--root` it
-/// reads as unknown and cannot be written.
-public struct SelinuxPortResource: Resource {
-    public var kind: String { "selinux-port" }
-    public init() {}
-
-    public func read(_ target: String, on host: Host) throws -> JSON {
-        guard host.isLive else { return SelinuxTools.unknownUnderRoot }
-        let listing = try SelinuxTools.semanage(["port", "-l", "-C"], on: host)
-        return SelinuxListing.portTypes(listing)[target].map(JSON.string) ?? .null
-    }
-
-    public func write(_ target: String, _ state: JSON, on host: Host) throws {
-        let wanted = try SelinuxTypeState.wanted(state, kind, target, on: host)
+    /// What names the customised object on semanage's command line: the regex, or `-p tcp 8545`.
+    private func arguments(_ target: String) throws -> [String] {
+        guard object == .port else { return [target] }
         let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, SelinuxNames.protocols.contains(parts[0]), let port = Int(parts[1]) else {
             throw HostError("selinux-port \(target): not a port such as tcp/8545")
         }
-        let now = try read(target, on: host).string
-        guard now != wanted else { return }
-        let rest = ["-p", parts[0], String(port)]
-        if let wanted {
-            try SelinuxTools.semanageSet("port", type: wanted, rest, modify: now != nil, on: host)
-        } else {
-            try SelinuxTools.semanage(["port", "-d"] + rest, on: host)
-        }
-    }
-
-    public func reportValue(_ state: JSON) -> JSON { SelinuxTypeState.shown(state) }
-
-    public func unknownState(_ target: String, reason: String, on host: Host) -> JSON? {
-        .object([("unknown", .string(reason))])
+        return ["-p", parts[0], String(port)]
     }
 }
 
