@@ -14,6 +14,7 @@ extension Registry {
         registry.register(FirewallNamespace.table)
         registry.register(ClockNamespace.table)
         registry.register(PkgNamespace.table)
+        registry.register(SelinuxNamespace.table)
         return registry
     }
 }

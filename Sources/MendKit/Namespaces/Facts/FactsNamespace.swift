@@ -134,12 +134,12 @@ public enum FactsNamespace {
         ("disk", "Disk space: free(path), as df shows it."),
         ("host", "The host: name."),
         ("user", "The user mend runs as: uid, name, is_root."),
-        ("selinux", "SELinux: mode (enforcing, permissive or disabled)."),
         (nil, ""),
     ]
 
     /// One table per namespace (`os`, `kernel`, …, and the bare `init` and `container`): its facts
-    /// as properties, and `disk.free`. Registered by ``Registry/standard()``.
+    /// as properties, and `disk.free`. Registered by ``Registry/standard()``. `selinux.mode` is a
+    /// property of the `selinux` namespace's own table (``SelinuxNamespace``), with its functions.
     public static let tables: [NamespaceTable] = namespaces.map { namespace in
         let properties = facts.filter { $0.namespace == namespace.name }.map(\.declaration)
         let functions = namespace.name == "disk" ? [diskFree] : []
