@@ -109,3 +109,11 @@ enum ShippedRunbooks {
         return target
     }
 }
+
+/// What the tools of a fixture host need from the environment: rpm is not installed here, so the
+/// CentOS host's package reads go through the rpm stand-in (Fixtures/rpm-standin), first on PATH.
+enum FixtureTools {
+    static func environment(for host: FixtureHost) -> [String: String] {
+        host == .centos ? ["PATH": RpmStandIn.path] : [:]
+    }
+}

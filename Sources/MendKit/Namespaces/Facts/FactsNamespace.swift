@@ -87,6 +87,11 @@ public enum FactsNamespace {
             /proc/sys/kernel/hostname (the kernel's), else the first line of /etc/hostname (under --root, the
             root's files); on the live host without either, the kernel's node name (uname -n).
             """, example: #"host.name != ""  # true"#),
+        Fact("host.root", read: { r throws(FactError) in .string(r.host.root) }, doc: """
+            The directory mend acts on: "/" for the live host, the --root directory for an image.
+            Steps that only mean something on a running system (SELinux policy changes, a clock
+            measurement, processes) can be guarded with host.root == "/".
+            """, example: #"host.root  # "/" unless mend runs with --root"#),
         Fact("user.uid", read: { r throws(FactError) in .int(r.userUID()) }, doc: """
             The effective uid mend runs as (an int).
             The process's own, also under --root.
@@ -132,7 +137,7 @@ public enum FactsNamespace {
         ("cpu", "CPUs: count."),
         ("mem", "Memory from /proc/meminfo: total, available (sizes)."),
         ("disk", "Disk space: free(path), as df shows it."),
-        ("host", "The host: name."),
+        ("host", "The host: name, root."),
         ("user", "The user mend runs as: uid, name, is_root."),
         (nil, ""),
     ]
