@@ -13,6 +13,8 @@ extension Registry {
         registry.register(ServiceNamespace.table)
         registry.register(FirewallNamespace.table)
         registry.register(ClockNamespace.table)
+        registry.register(NetNamespace.table)
+        registry.register(ProcNamespace.table)
         return registry
     }
 }
