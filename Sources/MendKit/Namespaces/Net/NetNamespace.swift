@@ -92,7 +92,7 @@ public enum NetNamespace {
     static func exposed(_ args: inout Arguments) throws -> Value {
         let port = try args.int(0)
         try checkPort(port, "net.exposed")
-        let open = try named(args) { try SocketTable.open(proto(args, 1), on: args.context.effects.host) }
+        let open = try args.naming { try SocketTable.open(proto(args, 1), on: args.context.effects.host) }
         return .bool(open.contains { $0.port == port && !$0.isLoopback })
     }
 
@@ -122,7 +122,7 @@ public enum NetNamespace {
         let name = try hostName(args)
         let timeout = try self.timeout(args, 1, default: 5_000_000_000)
         let host = args.context.effects.host
-        let addresses = try named(args) { try host.addresses(of: name, by: host.monotonicNanoseconds() + timeout) }
+        let addresses = try args.naming { try host.addresses(of: name, by: host.monotonicNanoseconds() + timeout) }
         return .list(ListRef(addresses.map(Value.string)))
     }
 
@@ -138,7 +138,7 @@ public enum NetNamespace {
         }
         let result: Tls.Result
         do {
-            result = try named(args) {
+            result = try args.naming {
                 try Tls.probe(host: name, port: port, serverName: serverName, ca: ca, timeout: timeout, on: args.context.effects.host)
             }
         } catch let error as MendError {
@@ -156,7 +156,7 @@ public enum NetNamespace {
 
     static func counter(_ args: inout Arguments) throws -> Value {
         let name = try args.name(0, .noControlCharacters)
-        let counters = try named(args) { try NetCounters.read(on: args.context.effects.host) }
+        let counters = try args.naming { try NetCounters.read(on: args.context.effects.host) }
         return .int(try NetCounters.find(name, in: counters, for: "net.counter").value)
     }
 
@@ -165,7 +165,7 @@ public enum NetNamespace {
     /// The open sockets of `proto` (on `port`, when given) with their owners, by port, IPv4 first.
     private static func sockets(_ proto: String, port: Int?, _ args: Arguments) throws -> [(SocketTable.Socket, (pid: Int, name: String?)?)] {
         let host = args.context.effects.host
-        let open = try named(args) { try SocketTable.open(proto, on: host) }.enumerated()
+        let open = try args.naming { try SocketTable.open(proto, on: host) }.enumerated()
             .filter { port == nil || $0.element.port == port }
             .sorted { ($0.element.port, $0.offset) < ($1.element.port, $1.offset) }
             .map(\.element)
@@ -200,15 +200,5 @@ public enum NetNamespace {
             throw MendError("\(args.builtin.qualifiedName): 'host' must be a host name or an address, got \(Value.quote(name))")
         }
         return name
-    }
-
-    /// Runs `body`, putting the builtin's name before the message of a host error (keeping its errno,
-    /// so permission denied stays exit 77).
-    private static func named<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as HostError {
-            throw HostError("\(args.builtin.qualifiedName): \(error.message)", code: error.code)
-        }
     }
 }
