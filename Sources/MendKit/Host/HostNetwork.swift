@@ -50,17 +50,53 @@ extension Host {
 
     /// A UDP socket connected to `name` (a host name or an address, IPv4 or IPv6) and `port`.
     /// A name that does not resolve is an error that says so, and so is a resolver that has not
-    /// answered by `deadline` (monotonic nanoseconds): getaddrinfo cannot be interrupted, so it
-    /// runs on a thread of its own, which is left to finish and free its answer alone.
+    /// answered by `deadline` (monotonic nanoseconds; see ``lookUp(_:port:socketType:by:)``).
     public func datagramSocket(to name: String, port: Int, resolvedBy deadline: Int) throws(HostError) -> DatagramSocket {
+        let addresses = try lookUp(name, port: port, socketType: Int32(SOCK_DGRAM.rawValue), by: deadline)
+        var lastError = HostError("cannot reach \(name)")
+        for address in addresses {
+            let fd = socket(address.family, address.socketType | Int32(SOCK_CLOEXEC.rawValue), address.protocolNumber)
+            guard fd >= 0 else { lastError = HostError.last("cannot open a socket for \(name)"); continue }
+            let connected = address.withSocketAddress { connect(fd, $0, $1) }
+            guard connected == 0 else {
+                lastError = HostError.last("cannot reach \(name)")
+                close(fd)
+                continue
+            }
+            return DatagramSocket(fd: fd, address: "\(address.text) port \(port)")
+        }
+        throw lastError
+    }
+
+    /// One answer of the resolver: what socket(2) and connect(2) take, and the address as text.
+    struct ResolvedAddress {
+        let family: Int32
+        let socketType: Int32
+        let protocolNumber: Int32
+        /// The sockaddr's bytes.
+        let bytes: [UInt8]
+        /// The numeric address: `192.0.2.1`, `2001:db8::1`.
+        let text: String
+
+        func withSocketAddress<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+            bytes.withUnsafeBytes { body($0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
+        }
+    }
+
+    /// The addresses `name` resolves to for `port` and `socketType`, in the resolver's order.
+    /// getaddrinfo cannot be interrupted, so it runs on a thread of its own, which is left to
+    /// finish and free its answer alone when the resolver has not answered by `deadline`
+    /// (monotonic nanoseconds): then the error's code is ETIMEDOUT. A name that does not exist
+    /// (EAI_NONAME, EAI_NODATA) is ENOENT; any other failure of the resolver is EIO.
+    func lookUp(_ name: String, port: Int?, socketType: Int32, by deadline: Int) throws(HostError) -> [ResolvedAddress] {
         try refuseNUL(inPath: name)
         let lookup = Lookup()
         let done = DispatchSemaphore(value: 0)
-        let service = String(port)
+        let service = port.map(String.init)
         DispatchQueue.global().async {
             var hints = addrinfo()
             hints.ai_family = AF_UNSPEC
-            hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+            hints.ai_socktype = socketType
             var list: UnsafeMutablePointer<addrinfo>?
             let status = getaddrinfo(name, service, &hints, &list)
             if !lookup.deliver(status, list) { freeaddrinfo(list) }
@@ -70,27 +106,25 @@ extension Host {
         guard done.wait(timeout: .now() + .nanoseconds(left)) == .success, let (status, list) = lookup.take() else {
             throw HostError("cannot resolve \(name): the resolver did not answer in time", code: ETIMEDOUT)
         }
+        // EAI_NODATA (-5, the name exists without addresses) is a GNU extension Swift does not import.
         guard status == 0, let first = list else {
-            throw HostError("cannot resolve \(name): \(String(cString: gai_strerror(status)))", code: ENOENT)
+            let missing = status == EAI_NONAME || status == -5
+            throw HostError("cannot resolve \(name): \(String(cString: gai_strerror(status)))", code: missing ? ENOENT : EIO)
         }
         defer { freeaddrinfo(list) }
-        var lastError = HostError("cannot reach \(name)")
+        var addresses: [ResolvedAddress] = []
         var entry: UnsafeMutablePointer<addrinfo>? = first
         while let info = entry {
             entry = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
-            guard fd >= 0 else { lastError = HostError.last("cannot open a socket for \(name)"); continue }
-            guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-                lastError = HostError.last("cannot reach \(name)")
-                close(fd)
-                continue
-            }
+            guard let socketAddress = info.pointee.ai_addr else { continue }
             var text = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
-            let numeric = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return DatagramSocket(fd: fd, address: "\(numeric) port \(port)")
+            getnameinfo(socketAddress, info.pointee.ai_addrlen, &text, socklen_t(text.count), nil, 0, NI_NUMERICHOST)
+            let bytes = Array(UnsafeRawBufferPointer(start: socketAddress, count: Int(info.pointee.ai_addrlen)))
+            addresses.append(ResolvedAddress(family: info.pointee.ai_family, socketType: info.pointee.ai_socktype,
+                                             protocolNumber: info.pointee.ai_protocol, bytes: bytes,
+                                             text: String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))
         }
-        throw lastError
+        return addresses
     }
 }
 

@@ -15,6 +15,8 @@ extension Registry {
         registry.register(ClockNamespace.table)
         registry.register(PkgNamespace.table)
         registry.register(SelinuxNamespace.table)
+        registry.register(NetNamespace.table)
+        registry.register(ProcNamespace.table)
         return registry
     }
 }

@@ -40,7 +40,7 @@ public enum SysfsNamespace {
 
     static func get(_ args: inout Arguments) throws -> Value {
         let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
-        return try named(args) {
+        return try args.naming {
             let host = args.context.effects.host
             let content = try SysfsResource.content(of: target, on: host)
             let state = try args.context.effects.state(of: resource, target).string ?? content
@@ -53,7 +53,7 @@ public enum SysfsNamespace {
 
     static func choice(_ args: inout Arguments) throws -> Value {
         let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
-        return try named(args) {
+        return try args.naming {
             _ = try choiceFile(target, args)
             return .string(try args.context.effects.state(of: resource, target).string ?? "")
         }
@@ -62,7 +62,7 @@ public enum SysfsNamespace {
     static func set(_ args: inout Arguments) throws -> Value {
         let target = try SysfsResource.path(try args.name(0), in: args.builtin.qualifiedName)
         let value = try settable(args)
-        return try named(args) {
+        return try args.naming {
             let host = args.context.effects.host
             if let choice = SysfsChoice(try SysfsResource.content(of: target, on: host)), !choice.options.contains(value) {
                 throw MendError("sysfs.set: \(Value.quote(value)) is not an option of \(target)"
@@ -98,15 +98,5 @@ public enum SysfsNamespace {
             throw MendError("sysfs.set: the value must be one non-empty line, got \(value.literal)")
         }
         return text
-    }
-
-    /// Runs `body`, putting the builtin's name before the message of a host error (keeping its errno,
-    /// so permission denied stays exit 77).
-    private static func named<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as HostError {
-            throw HostError("\(args.builtin.qualifiedName): \(error.message)", code: error.code)
-        }
     }
 }

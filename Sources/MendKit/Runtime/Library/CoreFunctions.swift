@@ -355,7 +355,7 @@ public enum CoreLibrary {
 
     /// Sleeps the whole time unless the run is interrupted (a signal, a step's timeout). Sleeps in
     /// slices: the signal may land on another thread and never interrupt this one's nanosleep.
-    private static func pause(nanoseconds ns: Int, on host: Host) throws {
+    static func pause(nanoseconds ns: Int, on host: Host) throws {
         var left = ns
         while left > 0 {
             try Interrupted.check()
