@@ -65,6 +65,7 @@ struct BaselineOnSystemdTests {
             state > "$S/after-rollback"; cmp -s "$S/before" "$S/after-rollback" && echo "rollback.restored=yes"
             EOF
             echo \#(shellQuote(Self.params)) > "$S/params"
+            export MEND
             unshare -m --propagation private /bin/sh "$S/inner.sh" "$S" \#(shellQuote(runbooks))
             """#)
         let out = result.stdout

@@ -132,7 +132,7 @@ struct BuiltinPageExamplesTests {
         try writeFile(file, example.source)
         let root = try example.host.copy(into: dir.path)
         let before = try TreeSnapshot.of(root)
-        let r = try MendBinary.run(["plan", file, "--root", root, "--format", "json"])
+        let r = try MendBinary.run(["plan", file, "--root", root, "--format", "json"], environment: FixtureTools.environment(for: example.host))
         #expect(r.status == 0, "exit \(r.status); stderr:\n\(r.stderr)\nsource:\n\(example.source)")
         #expect(withoutLogLines(r.stderr) == example.output, "stdout:\n\(r.stdout)")
         #expect(try TreeSnapshot.of(root) == before, "the plan changed the root")

@@ -59,7 +59,7 @@ struct FactsCommandTests {
         }
         #expect(lines.map { String($0.prefix { $0 != " " }) } == [
             "os.id", "os.version", "os.family", "os.pretty", "kernel.release", "kernel.arch", "cpu.count", "mem.total",
-            "mem.available", #"disk.free("/")"#, "host.name", "user.uid", "user.name", "user.is_root", "init", "container",
+            "mem.available", #"disk.free("/")"#, "host.name", "host.root", "user.uid", "user.name", "user.is_root", "init", "container",
             "selinux.mode",
         ])
         #expect(lines.contains("user.uid" + String(repeating: " ", count: width - 8) + String(geteuid())))

@@ -1,3 +1,4 @@
+import Glibc
 import MendKit
 import Testing
 
@@ -79,6 +80,7 @@ struct ShippedRunbookTests {
         let environment = FixtureTools.environment(for: host)
         let params = Self.fixtureParams
 
+        guard mkdir(dir.path + "/failed", 0o755) == 0 else { throw TestFailure(description: "cannot create \(dir.path)/failed") }
         let failed = try host.copy(into: dir.path + "/failed")
         let original = try TreeSnapshot.of(failed)
         let broken = try MendBinary.run(["run", failing, "--root", failed, "--state-dir", dir.path + "/failed-state"] + params,
