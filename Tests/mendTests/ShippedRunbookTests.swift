@@ -100,6 +100,56 @@ struct ShippedRunbookTests {
     }
 }
 
+/// The plan excerpts of docs/cookbook.md: each ```` ```plan HOST RUNBOOK [NAME=VALUE…] ```` block is
+/// found, line by line, in the output of that plan over a copy of the fixture host.
+@Suite("the cookbook's plan excerpts")
+struct CookbookExcerptTests {
+    struct Excerpt: Sendable, CustomTestStringConvertible {
+        let line: Int
+        let host: FixtureHost
+        let runbook: String
+        let params: [String]
+        let lines: [String]
+        var testDescription: String { "docs/cookbook.md:\(line)" }
+    }
+
+    static let excerpts: [Excerpt] = {
+        guard let text = try? readFile(LanguageDoc.repositoryRoot + "/docs/cookbook.md") else { return [] }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var found: [Excerpt] = []
+        var k = 0
+        while k < lines.count {
+            let fence = lines[k].split(separator: " ").map(String.init)
+            k += 1
+            guard fence.first == "```plan", fence.count >= 3, let host = FixtureHost(rawValue: fence[1]) else { continue }
+            let start = k
+            while k < lines.count, lines[k] != "```" { k += 1 }
+            found.append(Excerpt(line: start, host: host, runbook: fence[2],
+                                 params: fence.dropFirst(3).flatMap { ["--param", $0] },
+                                 lines: lines[start..<k].filter { $0 != "…" }))
+            k += 1
+        }
+        return found
+    }()
+
+    @Test func theCookbookHasExcerpts() {
+        #expect(Self.excerpts.count >= 5, "docs/cookbook.md has \(Self.excerpts.count) plan excerpts")
+    }
+
+    @Test("each excerpt is in its plan's output", arguments: excerpts)
+    func excerpt(_ excerpt: Excerpt) throws {
+        let dir = try TemporaryDirectory()
+        let root = try excerpt.host.copy(into: dir.path)
+        let plan = try MendBinary.run(["plan", ShippedRunbookTests.directory + "/go-node/" + excerpt.runbook, "--root", root] + excerpt.params,
+                                      environment: FixtureTools.environment(for: excerpt.host))
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+        let output = (plan.stdout + plan.stderr).split(separator: "\n").map(String.init)
+        for line in excerpt.lines {
+            #expect(output.contains { $0.contains(line) }, "not in the plan's output: \(line)\n\(plan.stdout)\(plan.stderr)")
+        }
+    }
+}
+
 /// Copies of the shipped runbooks, for tests that add to them or run them where the repository is
 /// not (a machine's shared directory): the runbooks import their modules by relative path.
 enum ShippedRunbooks {
