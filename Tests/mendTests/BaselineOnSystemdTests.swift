@@ -2,7 +2,8 @@ import Testing
 
 /// runbooks/go-node/baseline.mend on this machine's systemd booted in private namespaces over an
 /// overlay (InitSystems.swift): the node's template unit enabled by the real systemctl, the
-/// accept queue set in the machine's own network namespace, real ufw there, chrony's configuration.
+/// accept queue set in the machine's own network namespace, real ufw there, chrony's configuration
+/// with a real chronyd (-x: it never touches the clock) restarted as a systemd service.
 /// Host-wide knobs stay the host's: in a mount namespace of the test's script, vm.swappiness and
 /// transparent huge pages are scratch files bound over their /proc and /sys entries, and only the
 /// machine's network sysctls are writable.
@@ -33,6 +34,11 @@ struct BaselineOnSystemdTests {
             mkdir -p /usr/local/go /etc/chrony && printf 'go1.22.1\ntime 2024-03-01T00:00:00Z\n' > /usr/local/go/VERSION
             getent passwd node >/dev/null || useradd -u 1001 -M -s /usr/sbin/nologin node
             printf 'pool 2.debian.pool.ntp.org iburst\ndriftfile /var/lib/chrony/chrony.drift\nmakestep 1 3\n' > /etc/chrony/chrony.conf
+            # chronyd as the chrony package runs it, but with -x: it never touches the clock (and this
+            # machine has no CAP_SYS_TIME anyway). Its files are the machine's: /run is its own tmpfs.
+            CHRONYD=$(command -v chronyd) || { echo "chronyd=missing"; exit 1; }
+            printf '[Service]\nExecStart=%s -x -n -u root -f /etc/chrony/chrony.conf\n' "$CHRONYD" > /etc/systemd/system/chrony.service
+            systemctl daemon-reload && systemctl start chrony.service || { echo "chronyd=failed"; exit 1; }
             ufw --force enable >/dev/null
             cat > "$S/inner.sh" <<'EOF'
             S=$1 R=$2
@@ -51,7 +57,10 @@ struct BaselineOnSystemdTests {
             state > "$S/before"
             "$MEND" plan "$R/baseline.mend" $P --detailed-exitcode > "$S/plan.out" 2>&1; echo "plan=$?"
             state > "$S/after-plan"; cmp -s "$S/before" "$S/after-plan" && echo "plan.untouched=yes"
+            chronyd_pid() { systemctl show -p MainPID --value chrony.service; }
+            C0=$(chronyd_pid)
             "$MEND" run "$R/failing.mend" $P --state-dir /run/s > "$S/failing.out" 2>&1; echo "failing=$?"
+            C1=$(chronyd_pid); [ "$C1" != "$C0" ] && [ "$C1" != 0 ] && echo "failing.chronyd=restarted"
             state > "$S/after-failing"; cmp -s "$S/before" "$S/after-failing" && echo "failing.restored=yes"
             "$MEND" run "$R/baseline.mend" $P --state-dir /run/s --detailed-exitcode > "$S/run.out" 2>&1; echo "run=$?"
             echo "somaxconn=$(cat /proc/sys/net/core/somaxconn) swappiness=$(cat /proc/sys/vm/swappiness)"
@@ -60,6 +69,7 @@ struct BaselineOnSystemdTests {
             echo "ufw.allows=$(ufw status | grep -c -E '^(30303|30304)/tcp +ALLOW')"
             echo "ufw.rpc=$(ufw status | grep -c -E '^8545/tcp +DENY')"
             grep -q '^server pool.ntp.org iburst minpoll 4 maxpoll 6' /etc/chrony/chrony.conf && echo "chrony=tuned"
+            C2=$(chronyd_pid); [ "$C2" != "$C1" ] && [ "$C2" != 0 ] && echo "run.chronyd=restarted"
             "$MEND" run "$R/baseline.mend" $P --state-dir /run/s --detailed-exitcode > "$S/again.out" 2>&1; echo "again=$?"
             "$MEND" rollback last --state-dir /run/s > "$S/rollback.out" 2>&1; echo "rollback=$?"
             state > "$S/after-rollback"; cmp -s "$S/before" "$S/after-rollback" && echo "rollback.restored=yes"
@@ -71,6 +81,7 @@ struct BaselineOnSystemdTests {
         let out = result.stdout
         let share = machine.share
         func file(_ name: String) -> String { (try? readFile(share + "/" + name)) ?? "(no \(name))" }
+        #expect(marker("chronyd", in: out) == nil, "chronyd as a service of the machine: \(out)\(result.stderr)")
         #expect(marker("plan", in: out) == "2", "plan: \(file("plan.out"))")
         #expect(marker("plan.untouched", in: out) == "yes", "\(file("before"))\n--- after the plan\n\(file("after-plan"))")
         #expect(marker("failing", in: out) == "1", "failing: \(file("failing.out"))")
@@ -81,6 +92,8 @@ struct BaselineOnSystemdTests {
         #expect(out.contains("restart=on-failure burst=3 nofile=65536"), "\(out)")
         #expect(marker("ufw.allows", in: out) == "2" && marker("ufw.rpc", in: out) == "1", "\(out)")
         #expect(marker("chrony", in: out) == "tuned", "\(out)")
+        #expect(marker("failing.chronyd", in: out) == "restarted" && marker("run.chronyd", in: out) == "restarted",
+                "chronyd restarted for its new file (and again when the failed run restored the old one): \(out)")
         #expect(marker("again", in: out) == "0", "second run: \(file("again.out"))")
         #expect(marker("rollback", in: out) == "0", "rollback: \(file("rollback.out"))")
         #expect(marker("rollback.restored", in: out) == "yes", "\(file("before"))\n--- after the rollback\n\(file("after-rollback"))")
