@@ -3,9 +3,10 @@ import MendKit
 import Testing
 
 /// The runbooks mend ships (runbooks/): each passes `mend check`; each plans on every fixture host
-/// without touching it (or refuses a host it is not for, with exit 4); and the node baseline —
-/// portable and per distribution — converges under `--root`, changes nothing the second time, and an
-/// injected failure after its last step restores the tree byte for byte.
+/// without touching it (or refuses a host it is not for, with exit 4); and the runbooks that change a
+/// host — the node baseline, portable and per distribution, the kernel baseline and the firewall —
+/// converge under `--root`, change nothing the second time, and an injected failure after their last
+/// step restores the tree byte for byte.
 @Suite("the shipped runbooks")
 struct ShippedRunbookTests {
     static let directory = LanguageDoc.repositoryRoot + "/runbooks"
@@ -64,12 +65,14 @@ struct ShippedRunbookTests {
         }
     }
 
-    /// The baseline runbooks and the hosts they converge.
+    /// The runbooks that change a host, and the hosts they converge. The others check a live
+    /// system: clock.mend and the consistency audit measure it, restart-policy.mend starts a probe
+    /// under systemd (ServiceInitSystemTests runs it on a booted one).
     static let baselines: [(FixtureHost, String)] = FixtureHost.allCases.flatMap { host in
-        [(host, "baseline.mend"), (host, host.rawValue + ".mend")]
+        ["baseline.mend", host.rawValue + ".mend", "kernel-baseline.mend", "firewall.mend"].map { (host, $0) }
     }
 
-    @Test("the node baseline converges under --root, a second run changes nothing, an injected failure restores the tree",
+    @Test("the node runbooks converge under --root, a second run changes nothing, an injected failure restores the tree",
           arguments: baselines)
     func converges(_ host: FixtureHost, _ runbook: String) throws {
         let dir = try TemporaryDirectory()
@@ -78,7 +81,7 @@ struct ShippedRunbookTests {
         try writeFile(failing, try readFile(runbooks + "/go-node/" + runbook)
             + "\nstep \"injected failure\" { fail(\"injected after the last step\") }\n")
         let environment = FixtureTools.environment(for: host)
-        let params = Self.fixtureParams
+        let params = try #require(Self.planned("go-node/" + runbook, on: host, scratch: dir.path)).params
 
         guard mkdir(dir.path + "/failed", 0o755) == 0 else { throw TestFailure(description: "cannot create \(dir.path)/failed") }
         let failed = try host.copy(into: dir.path + "/failed")
