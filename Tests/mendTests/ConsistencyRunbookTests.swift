@@ -60,4 +60,40 @@ struct ConsistencyRunbookTests {
         #expect(file("slow.out").contains("over the bound of 0s") && file("slow.out").contains("verdict: roll back"), "\(file("slow.out"))")
         #expect(marker("audit", in: result.stdout) == "0", "\(file("audit.out"))")
     }
+
+    @Test("a check whose reads fail is a failed check, and the audit goes on to the verdict")
+    func errorsAreFailedChecks() throws {
+        let dir = try TemporaryDirectory()
+        let runbooks = try ShippedRunbooks.copy(into: dir.path) + "/go-node"
+        // Nothing listens on port 9, and this namespace reaches no resolver: both reads fail.
+        let result = try NetworkNamespace.run("""
+            SHARE=\(shellQuote(dir.path))
+            \(Self.setup)
+            "$MEND" run \(shellQuote(runbooks + "/canary.mend")) \(Self.params(dir.path)) --param pid=$QUIET --param tls_port=9 \\
+              --param dns_name=no-such-host.invalid --format junit > "$SHARE/errors.xml" 2> "$SHARE/errors.err"; echo "errors=$?"
+            """, in: dir)
+        let xml = (try? readFile(dir.path + "/errors.xml")) ?? "", err = (try? readFile(dir.path + "/errors.err")) ?? ""
+        #expect(marker("errors", in: result.stdout) == "1", "\(result.stdout)\(result.stderr)\n\(err)")
+        #expect(err.contains("verdict: roll back"), "\(err)")
+        #expect(xml.contains("resolving no-such-host.invalid: ") && xml.contains("TLS to 127.0.0.1:9: "), "\(xml)")
+        for step in ["3. file locks exclude a second holder", "4. node's handles, maps and accept queue", "5. verdict"] {
+            #expect(xml.contains(step), "the audit went on to \(step): \(xml)")
+        }
+    }
+
+    @Test("a node whose limits are unlimited passes the limits check")
+    func unlimitedLimitsHold() throws {
+        let dir = try TemporaryDirectory()
+        let root = try FixtureHost.ubuntu.copy(into: dir.path)
+        let limits = root + "/proc/4242/limits"
+        let lines = try readFile(limits).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            // The kernel's columns: the name in 26, the soft and hard limits in 21 each, then the units.
+            line.hasPrefix("Max processes ") ? "Max processes             unlimited            unlimited            processes " : String(line)
+        }
+        try writeFile(limits, lines.joined(separator: "\n"))
+        #expect(try readFile(limits).contains("unlimited            unlimited            processes"))
+        let plan = try MendBinary.run(["plan", ShippedRunbookTests.directory + "/go-node/consistency.mend", "--root", root,
+                                       "--param", "window=1s", "--param", "every=1s"])
+        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
+    }
 }

@@ -13,6 +13,8 @@ private final class FakeManager: @unchecked Sendable {
     private var installed: [String: String]
     /// Versions each package's repositories hold, the newest last.
     private let repository: [String: [String]]
+    /// What `apt-get -s install NAME` lists before NAME itself.
+    var simulation: [String: [String]] = [:]
     /// When set, every change answers as the manager answers a user who is not root.
     var notRoot = false
 
@@ -51,6 +53,11 @@ private final class FakeManager: @unchecked Sendable {
             }
             let epoch = version.contains(":") ? "" : "(none):"
             return ProcessResult(status: 0, stdout: Array("\(epoch)\(version)\n".utf8))
+        }
+        if argv.contains("-s") {
+            // apt's simulation: what the install would bring, dependencies first.
+            guard let spec = argv.last, let extra = simulation[spec] else { return failed(100, "E: Unable to locate package \(argv.last ?? "")") }
+            return ProcessResult(status: 0, stdout: Array((extra + [spec]).map { "Inst \($0) (1.0 Ubuntu:22.04/jammy [amd64])\n" }.joined().utf8))
         }
         if notRoot {
             switch manager {
@@ -209,7 +216,7 @@ private final class FakeManager: @unchecked Sendable {
         }
     }
 
-    @Test func aPlanRunsNothingAndLaterReadsSeeThePlannedState() throws {
+    @Test func aPlanChangesNothingAndLaterReadsSeeThePlannedState() throws {
         try withScratch { dir in
             let fake = try FakeManager(.apt, root: dir.path, installed: ["ntp": "1:4.2.8p15+dfsg-1ubuntu2"], repository: [:])
             let (report, output) = try fake.run("""
@@ -221,11 +228,35 @@ private final class FakeManager: @unchecked Sendable {
                 print(pkg.installed("chrony"), pkg.version("chrony"), pkg.installed("go"), pkg.version("go"), pkg.installed("ntp"))
                 """, plan: true)
             #expect(report.exitCode == 0, "\(failure(report) ?? "")")
-            #expect(fake.runner.requests.isEmpty)
+            // Only apt's simulations ran (they read only), one per install.
+            #expect(fake.runner.requests.map(\.argv) == [["apt-get", "-o", "Dir=\(dir.path)", "-o", "Dir::State::status=\(dir.path)/var/lib/dpkg/status",
+                                                          "-o", "DPkg::Chroot-Directory=\(dir.path)", "-s", "install", "chrony"],
+                                                         ["apt-get", "-o", "Dir=\(dir.path)", "-o", "Dir::State::status=\(dir.path)/var/lib/dpkg/status",
+                                                          "-o", "DPkg::Chroot-Directory=\(dir.path)", "-s", "install", "go=2:1.21.1-1"]])
             #expect(output.out == "(planned) nil 2:1.21.1-1 1.21.1 nil\n")
             let changes = report.steps.first?.changes ?? []
             #expect(changes.map(\.after) == [.string("installed"), .string("2:1.21.1-1"), .string("not installed")])
             #expect(changes.map(\.before) == [.string("not installed"), .string("not installed"), .string("1:4.2.8p15+dfsg-1ubuntu2")])
+        }
+    }
+
+    @Test func aPlanOnAptNamesWhatElseTheInstallBrings() throws {
+        try withScratch { dir in
+            let fake = try FakeManager(.apt, root: dir.path, installed: [:], repository: [:])
+            fake.simulation = ["chrony": ["libedit2", "tzdata"]]
+            let (report, _) = try fake.run(#"step "s" { pkg.install("chrony") }"#, plan: true)
+            #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+            #expect(report.steps.first?.changes.first?.note == "installed; apt-get -s: with libedit2, tzdata")
+            #expect(fake.changes.allSatisfy { $0.contains("-s") }, "only simulations ran: \(fake.changes)")
+        }
+    }
+
+    @Test func aPlanWhoseSimulationFailsStillPlansTheInstall() throws {
+        try withScratch { dir in
+            let fake = try FakeManager(.apt, root: dir.path, installed: [:], repository: [:])
+            let (report, _) = try fake.run(#"step "s" { pkg.install("chrony") }"#, plan: true)
+            #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+            #expect(report.steps.first?.changes.first?.note == "installed")
         }
     }
 
@@ -329,6 +360,12 @@ private final class FakeManager: @unchecked Sendable {
         (#"pkg.install("chrony", version: "--force")"#, #"pkg.install: 'version' "--force" starts with "-", which the package manager would read as an option"#),
         (#"pkg.install("chrony", version: "")"#, #"pkg.install: 'version' is empty"#),
         (#"pkg.version("")"#, #"pkg.version: 'name' is empty"#),
+        (#"pkg.install("curl-")"#, #"pkg.install: 'name' "curl-" ends with "-", which apt-get reads as an order to remove the package"#),
+        (#"pkg.remove("curl+")"#, #"pkg.remove: 'name' "curl+" ends with "+", which apt-get reads as an order to install it"#),
+        (#"pkg.install("lib*")"#, #"pkg.install: 'name' "lib*" contains "*", which no package name has (a manager reads it as a pattern, a version or a release)"#),
+        (#"pkg.install("bash=5.0")"#, #"pkg.install: 'name' "bash=5.0" contains "=", which no package name has (a manager reads it as a pattern, a version or a release)"#),
+        (#"pkg.installed("bash/bookworm")"#, #"pkg.installed: 'name' "bash/bookworm" contains "/", which no package name has (a manager reads it as a pattern, a version or a release)"#),
+        (#"pkg.install("bash", version: "5.*")"#, #"pkg.install: 'version' "5.*" contains "*", which no package version has"#),
     ])
     func namesAManagerWouldMisreadAreRefused(_ call: String, _ message: String) throws {
         try withScratch { dir in

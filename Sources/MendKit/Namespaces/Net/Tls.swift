@@ -110,7 +110,8 @@ enum Tls {
         // -k: a certificate s_client could not verify must not stop the timing; curl then sends a
         // GET, whose answer (or its absence) does not matter.
         let url = "https://\(name.contains(":") ? "[\(name)]" : name):\(port)/"
-        var curl = ["curl", "-s", "-k", "-o", "/dev/null", "--max-time", String(Double(left) / 1e9), "-w", "%{time_connect} %{time_appconnect}"]
+        // -q: no ~/.curlrc; no proxy: the handshake timed is the server's, not a proxy's CONNECT.
+        var curl = ["curl", "-q", "-s", "-k", "--noproxy", "*", "-o", "/dev/null", "--max-time", String(Double(left) / 1e9), "-w", "%{time_connect} %{time_appconnect}"]
         if serverName != name, !isAddress(serverName) {
             curl += ["--connect-to", "\(serverName):\(port):\(name.contains(":") ? "[\(name)]" : name):\(port)",
                      "https://\(serverName):\(port)/"]

@@ -97,6 +97,22 @@ enum PackageManager: String, Sendable, CaseIterable {
         }
     }
 
+    /// The argv of apt's simulation of installing `name` (`apt-get -s`: reads only), for plans;
+    /// nil for the other managers, whose dry runs need root or a lock.
+    func simulation(_ name: String, version: String?, on host: Host) -> [String]? {
+        guard self == .apt else { return nil }
+        return ["apt-get"] + aptRoot(host) + ["-s", "install", version.map { "\(name)=\($0)" } ?? name]
+    }
+
+    /// The packages an `apt-get -s install` output says it would install or upgrade: its `Inst NAME`
+    /// lines, in order.
+    static func simulated(_ output: String) -> [String] {
+        output.split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ")
+            return words.count > 1 && words[0] == "Inst" ? String(words[1]) : nil
+        }
+    }
+
     /// `rpm -q` for `name` in ``PackageDatabase/rpmFormat``.
     static func rpmQuery(_ name: String, on host: Host) -> [String] {
         ["rpm", "-q"] + (host.isLive ? [] : ["--root", host.root]) + ["--qf", PackageDatabase.rpmFormat, name]

@@ -61,12 +61,12 @@ public enum PkgNamespace {
     ])
 
     static func manager(_ args: inout Arguments) throws -> Value {
-        try named(args) { .string(try PackageManager.detect(on: args.context.effects.host).rawValue) }
+        try args.naming { .string(try PackageManager.detect(on: args.context.effects.host).rawValue) }
     }
 
     static func installed(_ args: inout Arguments) throws -> Value {
         let name = try packageName(args)
-        return try named(args) {
+        return try args.naming {
             let state = try args.context.effects.state(of: resource, name)
             guard state["installed"]?.bool == true else { return .null }
             return .string(state["version"]?.string ?? plannedVersion)
@@ -75,7 +75,7 @@ public enum PkgNamespace {
 
     static func version(_ args: inout Arguments) throws -> Value {
         let name = try packageName(args)
-        return try named(args) {
+        return try args.naming {
             let state = try args.context.effects.state(of: resource, name)
             guard state["installed"]?.bool == true, let text = state["version"]?.string else { return .null }
             guard let parsed = PackageDatabase.comparable(text) else {
@@ -90,8 +90,20 @@ public enum PkgNamespace {
         let wanted = try args.optionalString(1, nilIsAbsent: true)
         if let wanted { try refuse(wanted, "'version'", args) }
         return try change(name, to: PackageResource.planned(version: wanted), args) { before in
-            before["installed"]?.bool == true ? "from \(before["version"]?.string ?? plannedVersion)" : "installed"
+            let what = before["installed"]?.bool == true ? "from \(before["version"]?.string ?? plannedVersion)" : "installed"
+            return what + alsoInstalled(name, version: wanted, args)
         }
+    }
+
+    /// In a plan on apt, what else the install would bring (apt-get -s, which reads only): ", with
+    /// libfoo, libbar" — or nothing when apt has nothing to add or cannot tell (no lists yet).
+    private static func alsoInstalled(_ name: String, version: String?, _ args: Arguments) -> String {
+        let effects = args.context.effects, host = effects.host
+        guard effects.isPlanning, let manager = try? PackageManager.detect(on: host),
+              let argv = manager.simulation(name, version: version, on: host),
+              let result = try? PackageManager.tool(argv, package: "apt", on: host), result.status == 0 else { return "" }
+        let others = PackageManager.simulated(String(decoding: result.stdout, as: UTF8.self)).filter { $0 != name }
+        return others.isEmpty ? "" : "; apt-get -s: with " + others.joined(separator: ", ")
     }
 
     static func remove(_ args: inout Arguments) throws -> Value {
@@ -101,7 +113,7 @@ public enum PkgNamespace {
 
     /// Changes the package to `after` unless it is there already: true when it changed.
     private static func change(_ name: String, to after: JSON, _ args: Arguments, note: (JSON) -> String) throws -> Value {
-        try named(args) {
+        try args.naming {
             let effects = args.context.effects
             let before = try effects.state(of: resource, name)
             guard !resource.same(before, after) else { return .bool(false) }
@@ -128,15 +140,21 @@ public enum PkgNamespace {
         if text.hasPrefix("-") {
             throw MendError("\(args.builtin.qualifiedName): \(what) \(Value.quote(text)) starts with \"-\", which the package manager would read as an option")
         }
-    }
-
-    /// Runs `body`, putting the builtin's name before the message of a host error (keeping its
-    /// errno, so permission denied stays exit 77).
-    private static func named<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as HostError {
-            throw HostError("\(args.builtin.qualifiedName): \(error.message)", code: error.code)
+        let isName = what == "'name'"
+        if let odd = text.unicodeScalars.first(where: { !(isName ? nameCharacters : versionCharacters).contains($0) }) {
+            throw MendError("\(args.builtin.qualifiedName): \(what) \(Value.quote(text)) contains \(Value.quote(String(odd))), which "
+                + (isName ? "no package name has (a manager reads it as a pattern, a version or a release)" : "no package version has"))
+        }
+        if isName, let last = text.last, last == "-" || last == "+" {
+            throw MendError("\(args.builtin.qualifiedName): 'name' \(Value.quote(text)) ends with \(Value.quote(String(last))), which apt-get reads as "
+                + (last == "-" ? "an order to remove the package" : "an order to install it"))
         }
     }
+
+    /// What package names are made of in dpkg, rpm and apk (with ":" for dpkg's architecture
+    /// qualifier): no glob, version (`=`), release (`/`) or relation (`<>`) syntax.
+    private static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.+-_:".unicodeScalars)
+    /// What versions are made of: dpkg's epochs and `~`, rpm's releases, apk's `_rc1` and `-r2`.
+    private static let versionCharacters = nameCharacters.union("~^".unicodeScalars)
+
 }

@@ -56,7 +56,7 @@ public enum SelinuxNamespace {
 
     static func context(_ args: inout Arguments) throws -> Value {
         let path = try absolutePath(args, 0)
-        let state = try named(args) { try args.context.effects.state(of: label, path) }
+        let state = try args.naming { try args.context.effects.state(of: label, path) }
         switch state {
         case .null: return .null
         case .string(let context): return .string(context)
@@ -91,7 +91,7 @@ public enum SelinuxNamespace {
         let path = try absolutePath(args, 0)
         let recursive = try args.optionalBool(1) ?? false
         let effects = args.context.effects
-        return try named(args) {
+        return try args.naming {
             try SelinuxTools.ready(args.builtin.qualifiedName, effects)
             let before = try effects.state(of: label, path)
             guard effects.host.isLive else {
@@ -116,7 +116,7 @@ public enum SelinuxNamespace {
     /// Plans or makes a semanage customisation of `target` give `type`.
     private static func setType(_ args: Arguments, _ resource: any Resource, target: String, type: String) throws -> Value {
         let effects = args.context.effects
-        return try named(args) {
+        return try args.naming {
             try SelinuxTools.ready(args.builtin.qualifiedName, effects)
             let before = try effects.state(of: resource, target)
             let after = JSON.string(type)
@@ -144,15 +144,5 @@ public enum SelinuxNamespace {
             throw MendError("\(args.builtin.qualifiedName): 'path' must be absolute (start with /), got \(Value.quote(path))")
         }
         return path
-    }
-
-    /// Runs `body`, putting the builtin's name before the message of a host error (keeping its errno,
-    /// so permission denied stays exit 77).
-    private static func named<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as HostError {
-            throw HostError("\(args.builtin.qualifiedName): \(error.message)", code: error.code)
-        }
     }
 }

@@ -21,7 +21,14 @@ enum SelinuxTools {
             throw MendError("\(builtin): refused under --root \(host.root): semanage and restorecon change the policy and labels "
                             + "of the machine mend runs on (semanage -S names a store of this machine, not a root); run mend on that host")
         }
-        let result = try Tools.run(["selinuxenabled"], package: utilsPackage(on: host), on: host)
+        let result: ProcessResult
+        do {
+            result = try Tools.run(["selinuxenabled"], package: utilsPackage(on: host), on: host)
+        } catch let error as HostError where error.code == ENOENT && (try? FactsReader(host: host).selinuxMode()) == "disabled" {
+            // No tool and no /sys/fs/selinux: a host without SELinux, not one missing a package.
+            throw MendError("\(builtin): SELinux is not enabled on this host (no /sys/fs/selinux, and no selinuxenabled); "
+                            + "there is no policy to change", kind: .host)
+        }
         guard result.status == 0 else {
             throw MendError("\(builtin): SELinux is disabled on this host (selinuxenabled exits \(result.status)); "
                             + "there is no policy to change", kind: .host)
