@@ -12,6 +12,10 @@ extension Host {
     public func glob(_ pattern: String) throws(HostError) -> [String] {
         guard pattern.hasPrefix("/") else { throw HostError("\(pattern): a pattern must be absolute (start with /)") }
         try Host.refuseNUL(pattern, "the pattern")
+        // resolve() would take ".." lexically, after a file as readily as after a directory.
+        if pattern.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) {
+            throw HostError("\(pattern): a pattern has no . or .. components (name the directory itself)")
+        }
         var candidates = ["/"]
         for component in pattern.split(separator: "/").map(String.init) {
             let isPattern = component.contains { "*?[\\".contains($0) }

@@ -62,6 +62,8 @@ import Testing
                 """)
             (report, _) = try run(#"print(file.glob("sys/*"))"#, in: root)
             #expect(report.error?.message == "file.glob: sys/*: a pattern must be absolute (start with /)")
+            (report, _) = try run(#"print(file.glob("/sys/block/*/../queue"))"#, in: root)
+            #expect(report.error?.message == "file.glob: /sys/block/*/../queue: a pattern has no . or .. components (name the directory itself)")
         }
     }
 
