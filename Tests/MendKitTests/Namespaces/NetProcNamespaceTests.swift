@@ -208,6 +208,7 @@ import Testing
                 try { net.listening(0) } catch e { print(e.message) }
                 try { net.listening(proto: "sctp") } catch e { print(e.message) }
                 try { net.connect("-oProxyCommand=x", 22) } catch e { print(e.message) }
+                try { net.tls("user@127.0.0.1", 443) } catch e { print(e.message) }
                 try { net.connect("127.0.0.1", 22, timeout: 0s) } catch e { print(e.message) }
                 try { net.tls("127.0.0.1", 443, ca: "-x") } catch e { print(e.message) }
                 try { proc.find("a/b") } catch e { print(e.message) }
@@ -217,6 +218,7 @@ import Testing
                 net.listening: port must be 1–65535, got 0
                 net.listening: proto must be "tcp" or "udp", got "sctp"
                 net.connect: 'host' must be a host name or an address, got "-oProxyCommand=x"
+                net.tls: 'host' must be a host name or an address, got "user@127.0.0.1"
                 net.connect: timeout must be positive, got 0s
                 net.tls: 'ca' must not be empty or start with "-", got "-x"
                 proc.find: 'name' must be a command name without "/", got "a/b"

@@ -196,7 +196,9 @@ public enum NetNamespace {
     /// A host name or address: not empty, no control characters, not taken for a tool's option.
     private static func hostName(_ args: Arguments) throws -> String {
         let name = try args.name(0, .noControlCharacters)
-        guard !name.isEmpty, !name.hasPrefix("-"), !name.contains(" ") else {
+        // A name or an address, nothing a URL (curl) or a tool's option parser would read otherwise:
+        // "user@host", "host/path", "host?x", "-option".
+        guard !name.isEmpty, !name.hasPrefix("-"), name.allSatisfy({ $0.isLetter || $0.isNumber || ".-:_%".contains($0) }) else {
             throw MendError("\(args.builtin.qualifiedName): 'host' must be a host name or an address, got \(Value.quote(name))")
         }
         return name

@@ -96,9 +96,12 @@ enum Tls {
         let said = String(decoding: client.stdout, as: UTF8.self)
         if client.timedOut { throw MendError("no TLS handshake with \(target) within \(Value.formatDuration(timeout))", kind: .host) }
         guard let session = parseSession(said) else {
-            let reason = String(decoding: client.stderr, as: UTF8.self).split(separator: "\n").last { !$0.isEmpty }
-            throw MendError("no TLS handshake with \(target)" + (reason.map { ": \($0)" } ?? " (openssl s_client exit status \(client.status))"),
-                            kind: .host)
+            let stderr = String(decoding: client.stderr, as: UTF8.self)
+            let reason = stderr.split(separator: "\n").last { !$0.isEmpty }
+            // s_client reports a failed connect as "connect:errno=N" (OpenSSL 1.x) or with the system's text.
+            let refused = stderr.contains("errno=111") || stderr.contains("Connection refused")
+            throw MendError("no TLS handshake with \(target)" + (refused ? ": connection refused (nothing listens there)"
+                                : reason.map { ": \($0)" } ?? " (openssl s_client exit status \(client.status))"), kind: .host)
         }
         let certificate = try Tools.run(["openssl", "x509", "-noout", "-enddate"], package: "openssl", on: host,
                                         stdin: Array(session.certificate.utf8), timeout: 10_000_000_000)
