@@ -16,9 +16,8 @@ extension FileNamespace {
 
     static func digest(_ args: inout Arguments) throws -> Value {
         let path = try args.name(0)
-        guard let state = FileResource.State(try args.context.effects.state(of: resource, path)) else {
-            throw MendError("\(path): unreadable file state")
-        }
+        let read = try args.naming { try args.context.effects.state(of: resource, path) }
+        guard let state = FileResource.State(read) else { throw MendError("file.sha256: \(path): unreadable file state") }
         guard state.exists else { throw MendError("file.sha256: \(path) does not exist", kind: .host) }
         if let reason = state.unknown { throw MendError("file.sha256: \(reason)", kind: .permission) }
         return .string(SHA256.hex(state.content))
@@ -26,12 +25,7 @@ extension FileNamespace {
 
     static func matching(_ args: inout Arguments) throws -> Value {
         let pattern = try args.name(0)
-        let paths: [String]
-        do throws(HostError) {
-            paths = try args.context.effects.host.glob(pattern)
-        } catch {
-            throw HostError("file.glob: \(error.message)", code: error.code)
-        }
+        let paths = try args.naming { try args.context.effects.host.glob(pattern) }
         return .list(ListRef(paths.map(Value.string)))
     }
 }
