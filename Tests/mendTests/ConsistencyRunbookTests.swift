@@ -93,7 +93,7 @@ struct ConsistencyRunbookTests {
         try writeFile(limits, lines.joined(separator: "\n"))
         #expect(try readFile(limits).contains("unlimited            unlimited            processes"))
         let plan = try MendBinary.run(["plan", ShippedRunbookTests.directory + "/go-node/consistency.mend", "--root", root,
-                                       "--param", "window=1s", "--param", "every=1s", "--param", "ports=30303"])
+                                       "--param", "window=1s", "--param", "every=1s"])
         #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
     }
 }

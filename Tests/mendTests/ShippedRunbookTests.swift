@@ -32,7 +32,7 @@ struct ShippedRunbookTests {
         case "go-node/firewall.mend": return ([], false)
         // The node process of the fixtures (pid 4242) sampled briefly; the lock probe in a scratch directory.
         case "go-node/consistency.mend", "go-node/canary.mend":
-            return (["--param", "window=1s", "--param", "every=1s", "--param", "data_dir=\(scratch)", "--param", "ports=30303"], false)
+            return (["--param", "window=1s", "--param", "every=1s", "--param", "data_dir=\(scratch)"], false)
         // systemd's restart policy: OpenRC has none to check.
         case "go-node/restart-policy.mend": return ([], host == .alpine)
         // The clock is measured against a live server (ClockTests runs it against local ones).

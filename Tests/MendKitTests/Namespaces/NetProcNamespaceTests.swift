@@ -125,13 +125,14 @@ import Testing
                     127.0.0.1 8545 4242 node
                     ::1 8546 4242 node
                     0.0.0.0 30303 4242 node
+                    0.0.0.0 30304 4242 node
                     [{address: "127.0.0.1", port: 8545, pid: 4242, process: "node"}]
                     127.0.0.1 123 nil
                     ::ffff:127.0.0.1 323 nil
                     0.0.0.0 30303 node
                     false true false true false
                     17 5321
-                    [4242] 11 11
+                    [4242] 12 11
 
                     """, "\(host)")
             }
@@ -165,7 +166,7 @@ import Testing
                 """, in: dir)
             #expect(report.exitCode == 0, "\(failure(report) ?? "")")
             #expect(output.out == """
-                4242 node S 24 11 11 1.75GiB 15 8545
+                4242 node S 24 12 11 1.75GiB 15 8545
                 {soft: 65536, hard: 65536} {soft: "unlimited", hard: "unlimited"} {soft: 8388608, hard: "unlimited"}
                 proc.info: no process 999 (/proc/999 does not exist)
                 proc.fds: no process 999 (/proc/999 does not exist)

@@ -13,7 +13,7 @@ private final class FakeManager: @unchecked Sendable {
     private var installed: [String: String]
     /// Versions each package's repositories hold, the newest last.
     private let repository: [String: [String]]
-    /// What `apt-get -s install NAME` lists before NAME itself.
+    /// The lines `apt-get -s install NAME` prints before NAME's own `Inst` line.
     var simulation: [String: [String]] = [:]
     /// When set, every change answers as the manager answers a user who is not root.
     var notRoot = false
@@ -57,7 +57,7 @@ private final class FakeManager: @unchecked Sendable {
         if argv.contains("-s") {
             // apt's simulation: what the install would bring, dependencies first.
             guard let spec = argv.last, let extra = simulation[spec] else { return failed(100, "E: Unable to locate package \(argv.last ?? "")") }
-            return ProcessResult(status: 0, stdout: Array((extra + [spec]).map { "Inst \($0) (1.0 Ubuntu:22.04/jammy [amd64])\n" }.joined().utf8))
+            return ProcessResult(status: 0, stdout: Array((extra + ["Inst \(spec) (1.0 Ubuntu:22.04/jammy [amd64])"]).map { $0 + "\n" }.joined().utf8))
         }
         if notRoot {
             switch manager {
@@ -243,11 +243,32 @@ private final class FakeManager: @unchecked Sendable {
     @Test func aPlanOnAptNamesWhatElseTheInstallBrings() throws {
         try withScratch { dir in
             let fake = try FakeManager(.apt, root: dir.path, installed: [:], repository: [:])
-            fake.simulation = ["chrony": ["libedit2", "tzdata"]]
+            // Ubuntu's chrony and systemd-timesyncd conflict: installing one removes the other.
+            fake.simulation = ["chrony": ["Remv systemd-timesyncd [249.11-0ubuntu3.12]",
+                                          "Inst libedit2 (3.1-20210910-1build1 Ubuntu:22.04/jammy [amd64])",
+                                          "Inst tzdata [2024a-0ubuntu0.22.04] (2024a-0ubuntu0.22.04.1 Ubuntu:22.04/jammy-updates [all])"]]
             let (report, _) = try fake.run(#"step "s" { pkg.install("chrony") }"#, plan: true)
             #expect(report.exitCode == 0, "\(failure(report) ?? "")")
-            #expect(report.steps.first?.changes.first?.note == "installed; apt-get -s: with libedit2, tzdata")
+            #expect(report.steps.first?.changes.first?.note == "installed; apt-get -s: with libedit2; upgrades tzdata; removes systemd-timesyncd")
             #expect(fake.changes.allSatisfy { $0.contains("-s") }, "only simulations ran: \(fake.changes)")
+        }
+    }
+
+    @Test func namesEndingInPlusAreRead() throws {
+        try withScratch { dir in
+            let fake = try FakeManager(.apt, root: dir.path, installed: ["g++": "4:11.2.0-1ubuntu1"], repository: [:])
+            let (report, output) = try fake.run(#"print(pkg.installed("g++"), pkg.installed("libstdc++6"))"#)
+            #expect(report.exitCode == 0, "\(failure(report) ?? "")")
+            #expect(output.out == "4:11.2.0-1ubuntu1 nil\n")
+        }
+    }
+
+    @Test func apkRefusesAFuzzyVersion() throws {
+        try withScratch { dir in
+            let fake = try FakeManager(.apk, root: dir.path, installed: [:], repository: ["bash": ["5.2.21-r0"]])
+            let (report, _) = try fake.run(#"step "s" { pkg.install("bash", version: "~5") }"#)
+            #expect(failure(report) == #"pkg.install: 'version' "~5" contains "~", which apk reads as a fuzzy match (apk versions have none)"#)
+            #expect(fake.changes.isEmpty)
         }
     }
 
@@ -361,7 +382,7 @@ private final class FakeManager: @unchecked Sendable {
         (#"pkg.install("chrony", version: "")"#, #"pkg.install: 'version' is empty"#),
         (#"pkg.version("")"#, #"pkg.version: 'name' is empty"#),
         (#"pkg.install("curl-")"#, #"pkg.install: 'name' "curl-" ends with "-", which apt-get reads as an order to remove the package"#),
-        (#"pkg.remove("curl+")"#, #"pkg.remove: 'name' "curl+" ends with "+", which apt-get reads as an order to install it"#),
+        (#"pkg.remove("curl-")"#, #"pkg.remove: 'name' "curl-" ends with "-", which apt-get reads as an order to remove the package"#),
         (#"pkg.install("lib*")"#, #"pkg.install: 'name' "lib*" contains "*", which no package name has (a manager reads it as a pattern, a version or a release)"#),
         (#"pkg.install("bash=5.0")"#, #"pkg.install: 'name' "bash=5.0" contains "=", which no package name has (a manager reads it as a pattern, a version or a release)"#),
         (#"pkg.installed("bash/bookworm")"#, #"pkg.installed: 'name' "bash/bookworm" contains "/", which no package name has (a manager reads it as a pattern, a version or a release)"#),

@@ -104,13 +104,21 @@ enum PackageManager: String, Sendable, CaseIterable {
         return ["apt-get"] + aptRoot(host) + ["-s", "install", version.map { "\(name)=\($0)" } ?? name]
     }
 
-    /// The packages an `apt-get -s install` output says it would install or upgrade: its `Inst NAME`
-    /// lines, in order.
-    static func simulated(_ output: String) -> [String] {
-        output.split(separator: "\n").compactMap { line in
+    /// What an `apt-get -s install` output says it would do, in its order: `Inst NAME (…)` installs,
+    /// `Inst NAME [OLD] (…)` upgrades (or downgrades), `Remv NAME …` removals.
+    static func simulated(_ output: String) -> (installs: [String], upgrades: [String], removals: [String]) {
+        var result: (installs: [String], upgrades: [String], removals: [String]) = ([], [], [])
+        for line in output.split(separator: "\n") {
             let words = line.split(separator: " ")
-            return words.count > 1 && words[0] == "Inst" ? String(words[1]) : nil
+            guard words.count > 1 else { continue }
+            switch words[0] {
+            case "Inst" where words.count > 2 && words[2].hasPrefix("["): result.upgrades.append(String(words[1]))
+            case "Inst": result.installs.append(String(words[1]))
+            case "Remv": result.removals.append(String(words[1]))
+            default: break
+            }
         }
+        return result
     }
 
     /// `rpm -q` for `name` in ``PackageDatabase/rpmFormat``.

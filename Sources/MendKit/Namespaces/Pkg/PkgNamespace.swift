@@ -86,28 +86,38 @@ public enum PkgNamespace {
     }
 
     static func install(_ args: inout Arguments) throws -> Value {
-        let name = try packageName(args)
+        let name = try packageName(args, changing: true)
         let wanted = try args.optionalString(1, nilIsAbsent: true)
-        if let wanted { try refuse(wanted, "'version'", args) }
+        if let wanted {
+            try refuse(wanted, "'version'", args)
+            // apk reads NAME=~V as "any version like V": a pattern, not a version.
+            if wanted.contains("~"), (try? PackageManager.detect(on: args.context.effects.host)) == .apk {
+                throw MendError("pkg.install: 'version' \(Value.quote(wanted)) contains \"~\", which apk reads as a fuzzy match (apk versions have none)")
+            }
+        }
         return try change(name, to: PackageResource.planned(version: wanted), args) { before in
             let what = before["installed"]?.bool == true ? "from \(before["version"]?.string ?? plannedVersion)" : "installed"
-            return what + alsoInstalled(name, version: wanted, args)
+            return what + alsoChanged(name, version: wanted, args)
         }
     }
 
-    /// In a plan on apt, what else the install would bring (apt-get -s, which reads only): ", with
-    /// libfoo, libbar" — or nothing when apt has nothing to add or cannot tell (no lists yet).
-    private static func alsoInstalled(_ name: String, version: String?, _ args: Arguments) -> String {
+    /// In a plan on apt, what else the install would change (apt-get -s, which reads only):
+    /// "; apt-get -s: with libfoo; upgrades libc6; removes chrony" — or nothing when apt has nothing
+    /// more to do or cannot tell (no lists yet). mend's undo covers the package alone.
+    private static func alsoChanged(_ name: String, version: String?, _ args: Arguments) -> String {
         let effects = args.context.effects, host = effects.host
         guard effects.isPlanning, let manager = try? PackageManager.detect(on: host),
               let argv = manager.simulation(name, version: version, on: host),
               let result = try? PackageManager.tool(argv, package: "apt", on: host), result.status == 0 else { return "" }
-        let others = PackageManager.simulated(String(decoding: result.stdout, as: UTF8.self)).filter { $0 != name }
-        return others.isEmpty ? "" : "; apt-get -s: with " + others.joined(separator: ", ")
+        let simulated = PackageManager.simulated(String(decoding: result.stdout, as: UTF8.self))
+        let parts = [("with", simulated.installs), ("upgrades", simulated.upgrades), ("removes", simulated.removals)]
+            .map { ($0.0, $0.1.filter { $0 != name }) }.filter { !$0.1.isEmpty }
+            .map { "\($0.0) " + $0.1.joined(separator: ", ") }
+        return parts.isEmpty ? "" : "; apt-get -s: " + parts.joined(separator: "; ")
     }
 
     static func remove(_ args: inout Arguments) throws -> Value {
-        let name = try packageName(args)
+        let name = try packageName(args, changing: true)
         return try change(name, to: PackageResource.state(version: nil), args) { _ in "removed" }
     }
 
@@ -122,10 +132,15 @@ public enum PkgNamespace {
         }
     }
 
-    /// The package name argument, refused when a manager could read it as something else.
-    private static func packageName(_ args: Arguments) throws -> String {
+    /// The package name argument, refused when a manager could read it as something else. A name
+    /// to install or remove may not end with "-": apt-get reads "curl-" as an order to remove curl
+    /// when no package has that name (none has: dpkg's names end with a letter, digit or "+").
+    private static func packageName(_ args: Arguments, changing: Bool = false) throws -> String {
         let name = try args.string(0)
         try refuse(name, "'name'", args)
+        if changing, name.hasSuffix("-") {
+            throw MendError("\(args.builtin.qualifiedName): 'name' \(Value.quote(name)) ends with \"-\", which apt-get reads as an order to remove the package")
+        }
         return name
     }
 
@@ -144,10 +159,6 @@ public enum PkgNamespace {
         if let odd = text.unicodeScalars.first(where: { !(isName ? nameCharacters : versionCharacters).contains($0) }) {
             throw MendError("\(args.builtin.qualifiedName): \(what) \(Value.quote(text)) contains \(Value.quote(String(odd))), which "
                 + (isName ? "no package name has (a manager reads it as a pattern, a version or a release)" : "no package version has"))
-        }
-        if isName, let last = text.last, last == "-" || last == "+" {
-            throw MendError("\(args.builtin.qualifiedName): 'name' \(Value.quote(text)) ends with \(Value.quote(String(last))), which apt-get reads as "
-                + (last == "-" ? "an order to remove the package" : "an order to install it"))
         }
     }
 
