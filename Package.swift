@@ -23,11 +23,14 @@ let package = Package(
         ),
         // GNU readline for the REPL, reached only by the executable (MendKit never depends on it).
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        // Runs before the Swift runtime: says so when /proc, which the runtime needs, is missing.
+        .target(name: "CMendStart"),
         .executableTarget(
             name: "mend",
             dependencies: [
                 "MendKit",
                 "CReadline",
+                "CMendStart",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // Linked statically (Debian's -dev packages ship the archives) so the binary stays

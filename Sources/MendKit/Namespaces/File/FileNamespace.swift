@@ -6,7 +6,7 @@ public enum FileNamespace {
     static let resource = FileResource()
 
     /// The `file` builtins, registered by ``Registry/standard()``.
-    public static let table = NamespaceTable("file", doc: "Files: read, exists, sha256, glob, write (atomic), line, remove; paths resolve under --root.",
+    public static let table = NamespaceTable("file", doc: "Files: read, exists, sha256, elf, glob, write (atomic), line, remove; paths resolve under --root.",
                                              resources: [resource], [
         .function("read", [Param("path", completes: .absolutePath)], doc: """
             The content of a text file.
@@ -49,6 +49,7 @@ public enum FileNamespace {
             }
             """, body: remove),
         sha256,
+        elf,
         glob,
     ])
 

@@ -1,10 +1,23 @@
-/// `file.sha256` and `file.glob`: reading files by digest and finding them by pattern.
+/// `file.sha256`, `file.elf` and `file.glob`: reading files by digest and by ELF headers, and finding
+/// them by pattern.
 extension FileNamespace {
     static let sha256 = Declaration.function("sha256", [Param("path", completes: .absolutePath)], doc: """
         The SHA-256 digest of a file's content, as 64 lowercase hex digits.
         Any content (a tarball, a binary), read whole; in a plan, the planned content. A missing file is an
         error naming it. Compare with the published digest before unpacking a download.
         """, example: #"len(file.sha256("/etc/hostname")) == 64  # true"#, body: digest)
+
+    static let elf = Declaration.function("elf", [Param("path", completes: .absolutePath)], doc: """
+        What an executable's ELF headers say it needs: {static, interpreter, needed, versions}.
+        static: no program interpreter and no needed library (CGO_ENABLED=0 Go, musl-gcc -static); interpreter:
+        the dynamic loader ("/lib64/ld-linux-x86-64.so.2") or nil; needed: the shared libraries (DT_NEEDED);
+        versions: a map from each library to the symbol versions needed from it ({"libstdc++.so.6":
+        ["GLIBCXX_3.4.29", …]}). Read from the file itself (64-bit little-endian ELF), so no binutils is needed
+        and it works under --root. A file that is not such an ELF file is an error naming it.
+        """, example: """
+        let node = file.elf("/usr/local/bin/node")
+        assert node.static or not get(node.versions, "libstdc++.so.6", default: []).contains("GLIBCXX_3.4.29")
+        """, body: elfHeaders)
 
     static let glob = Declaration.function("glob", [Param("pattern", completes: .absolutePath)], doc: """
         The existing paths that match a shell-style pattern, sorted; [] when none does.
@@ -21,6 +34,28 @@ extension FileNamespace {
         guard state.exists else { throw MendError("file.sha256: \(path) does not exist", kind: .host) }
         if let reason = state.unknown { throw MendError("file.sha256: \(reason)", kind: .permission) }
         return .string(SHA256.hex(state.content))
+    }
+
+    static func elfHeaders(_ args: inout Arguments) throws -> Value {
+        let path = try args.name(0)
+        let read = try args.naming { try args.context.effects.state(of: resource, path) }
+        guard let state = FileResource.State(read) else { throw MendError("file.elf: \(path): unreadable file state") }
+        guard state.exists else { throw MendError("file.elf: \(path) does not exist", kind: .host) }
+        if let reason = state.unknown { throw MendError("file.elf: \(reason)", kind: .permission) }
+        let elf: ElfFile
+        do {
+            elf = try ElfFile(state.content)
+        } catch {
+            throw MendError("file.elf: \(path): \(error.reason)")
+        }
+        let versions = MapRef()
+        for need in elf.versions { versions[need.library] = .list(ListRef(need.names.map(Value.string))) }
+        let map = MapRef()
+        map["static"] = .bool(elf.interpreter == nil && elf.needed.isEmpty)
+        map["interpreter"] = elf.interpreter.map(Value.string) ?? .null
+        map["needed"] = .list(ListRef(elf.needed.map(Value.string)))
+        map["versions"] = .map(versions)
+        return .map(map)
     }
 
     static func matching(_ args: inout Arguments) throws -> Value {
