@@ -52,18 +52,45 @@ struct StaticBinaryTests {
     @Test("version, facts, resolve, and the Alpine runbook planned, run and rolled back")
     func runsOnAnEmptyHost() throws {
         let dir = try TemporaryDirectory()
-        let root = try Self.emptyHost(in: dir)
+        try Self.checkTheCommands(on: try Self.emptyHost(in: dir), mend: "/bin/mend")
+    }
+
+    @Test("the same on a minimal Debian host (debootstrap --variant=minbase)")
+    func runsOnAMinimalDebianHost() throws {
+        try InitSystems.requireRoot()
+        let dir = try TemporaryDirectory()
+        let roots = try InitSystems.shell(shellQuote(LanguageDoc.repositoryRoot + "/scripts/lib/init-roots.sh"), in: dir.path)
+        guard roots.status == 0 else {
+            throw TestFailure(description: "no Debian root in \(InitSystems.cache): scripts/lib/init-roots.sh failed: \(roots.stderr)")
+        }
+        let root = dir.path + "/debian"
+        let made = try system("""
+            mkdir \(shellQuote(root)) && flock -s \(shellQuote(InitSystems.cache + "/.lock")) tar -xf \(shellQuote(InitSystems.cache + "/bookworm-minbase.tar")) -C \(shellQuote(root)) \
+            && mkdir -p \(shellQuote(root))/srv && cp \(shellQuote(Self.binary)) \(shellQuote(root))/usr/local/bin/mend
+            """)
+        guard made == 0 else { throw TestFailure(description: "cannot unpack the minimal Debian root") }
+        // debootstrap leaves /etc/hosts to the installer; every installed Debian host has it.
+        try writeFile(root + "/etc/hosts", "127.0.0.1 localhost\n")
+        _ = try FixtureHost.alpine.copy(into: root + "/srv")
+        _ = try ShippedRunbooks.copy(into: root + "/srv")
+        try Self.checkTheCommands(on: root, mend: "/usr/local/bin/mend")
+    }
+
+    /// `mend version`, `facts`, `eval 'net.resolve("localhost")'`, and the Alpine runbook planned, run
+    /// and rolled back over /srv/root, on the host at `root` whose binary is at `mend` inside it.
+    static func checkTheCommands(on root: String, mend: String) throws {
         let fixture = root + "/srv/root"
         let before = try TreeSnapshot.of(fixture)
         let result = try Self.run("""
-            /bin/mend version > /srv/version.out 2>&1; echo "version=$?"
-            /bin/mend facts --root /srv/root > /srv/facts.out 2>&1; echo "facts=$?"
-            /bin/mend eval 'net.resolve("localhost")' > /srv/resolve.out 2>&1; echo "resolve=$?"
+            M=\(mend)
+            $M version > /srv/version.out 2>&1; echo "version=$?"
+            $M facts --root /srv/root > /srv/facts.out 2>&1; echo "facts=$?"
+            $M eval 'net.resolve("localhost")' > /srv/resolve.out 2>&1; echo "resolve=$?"
             R=/srv/runbooks/go-node/alpine-3.19.mend
-            /bin/mend plan $R --root /srv/root --param min_disk=0B --detailed-exitcode > /srv/plan.out 2>&1; echo "plan=$?"
-            /bin/mend run $R --root /srv/root --param min_disk=0B --state-dir /srv/state --detailed-exitcode > /srv/run.out 2>&1; echo "run=$?"
+            $M plan $R --root /srv/root --param min_disk=0B --detailed-exitcode > /srv/plan.out 2>&1; echo "plan=$?"
+            $M run $R --root /srv/root --param min_disk=0B --state-dir /srv/state --detailed-exitcode > /srv/run.out 2>&1; echo "run=$?"
             cp /srv/root/etc/conf.d/node /srv/conf.d-node
-            /bin/mend rollback last --state-dir /srv/state > /srv/rollback.out 2>&1; echo "rollback=$?"
+            $M rollback last --state-dir /srv/state > /srv/rollback.out 2>&1; echo "rollback=$?"
             """, in: root)
         func file(_ name: String) -> String { (try? readFile(root + "/srv/" + name)) ?? "(no \(name))" }
         #expect(marker("version", in: result.stdout) == "0" && file("version.out").hasPrefix("mend "), "\(result)\n\(file("version.out"))")
