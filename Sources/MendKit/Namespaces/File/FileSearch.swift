@@ -28,24 +28,26 @@ extension FileNamespace {
         """, example: #"file.glob("/sys/block/*/queue/rotational")  # ["/sys/block/sda/queue/rotational", …]"#, body: matching)
 
     static func digest(_ args: inout Arguments) throws -> Value {
-        let path = try args.name(0)
+        .string(SHA256.hex(try content(args)))
+    }
+
+    /// The bytes of the file the first argument names (in a plan, its planned content); an error
+    /// naming the builtin when there is none or it cannot be read.
+    private static func content(_ args: Arguments) throws -> [UInt8] {
+        let path = try args.name(0), name = args.builtin.qualifiedName
         let read = try args.naming { try args.context.effects.state(of: resource, path) }
-        guard let state = FileResource.State(read) else { throw MendError("file.sha256: \(path): unreadable file state") }
-        guard state.exists else { throw MendError("file.sha256: \(path) does not exist", kind: .host) }
-        if let reason = state.unknown { throw MendError("file.sha256: \(reason)", kind: .permission) }
-        return .string(SHA256.hex(state.content))
+        guard let state = FileResource.State(read) else { throw MendError("\(name): \(path): unreadable file state") }
+        guard state.exists else { throw MendError("\(name): \(path) does not exist", kind: .host) }
+        if let reason = state.unknown { throw MendError("\(name): \(reason)", kind: .permission) }
+        return state.content
     }
 
     static func elfHeaders(_ args: inout Arguments) throws -> Value {
         let path = try args.name(0)
-        let read = try args.naming { try args.context.effects.state(of: resource, path) }
-        guard let state = FileResource.State(read) else { throw MendError("file.elf: \(path): unreadable file state") }
-        guard state.exists else { throw MendError("file.elf: \(path) does not exist", kind: .host) }
-        if let reason = state.unknown { throw MendError("file.elf: \(reason)", kind: .permission) }
         let elf: ElfFile
         do {
-            elf = try ElfFile(state.content)
-        } catch {
+            elf = try ElfFile(try content(args))
+        } catch let error as ElfFile.Refusal {
             throw MendError("file.elf: \(path): \(error.reason)")
         }
         let versions = MapRef()
